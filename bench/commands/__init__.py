@@ -1,0 +1,1 @@
+"""One module per ``motive-bench`` subcommand (see :mod:`bench.cli` for the contract)."""
