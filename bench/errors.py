@@ -22,3 +22,11 @@ class WorldError(UserError, ValueError):
 
 class BackendError(UserError):
     """A model directory or prompt the backend cannot use (missing files, out-of-vocabulary words)."""
+
+
+class StudyError(UserError, ValueError):
+    """A preference study that cannot be created, served or exported as asked (bad plan, bad option)."""
+
+
+class MissingVideosError(StudyError):
+    """Video folders of a study that do not hold the same ``<prompt_id>-<seed>.mp4`` files; lists what is missing."""

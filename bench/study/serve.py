@@ -1,0 +1,61 @@
+"""Serving a study: a threaded WSGI server (werkzeug) around :func:`bench.study.app.create_app`.
+
+It binds 127.0.0.1 unless another host is asked for, and :func:`serve` prints where it listens and the
+links. :func:`start_in_thread` runs the same server in a background thread (tests, the load test).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from bench.errors import StudyError
+from bench.study.app import create_app
+from bench.study.create import links
+from bench.study.tokens import read_secrets
+
+
+def make_study_server(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
+                      question: str | None = None) -> BaseWSGIServer:
+    """A threaded server for the study (``port=0`` picks a free port: read ``server.server_port``)."""
+    app = create_app(study_dir, question=question)
+    try:
+        return make_server(host, port, app, threaded=True)
+    except OSError as exc:
+        raise StudyError(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port, or 0 for any free one") from None
+
+
+def start_in_thread(study_dir: str | Path, **kwargs) -> tuple[BaseWSGIServer, threading.Thread, str]:
+    """Start :func:`make_study_server` (port 0 unless given) in a daemon thread; returns (server, thread, base URL).
+
+    Stop it with ``server.shutdown()`` then ``server.app.extensions["motive_study"].store.close()``.
+    """
+    kwargs.setdefault("port", 0)
+    server = make_study_server(study_dir, **kwargs)
+    thread = threading.Thread(target=server.serve_forever, name="study-server", daemon=True)
+    thread.start()
+    return server, thread, f"http://{server.host}:{server.server_port}"
+
+
+def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, question: str | None = None,
+          echo: Callable[[str], None] = print) -> None:
+    """Serve until interrupted, after printing the address, the bind scope and every link."""
+    server = make_study_server(study_dir, host, port, question)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{server.server_port}"
+    scope = ("this machine only" if host in ("127.0.0.1", "localhost", "::1")
+             else "ALL interfaces: anyone who can reach this machine and has a link can vote" if host in ("0.0.0.0", "::")
+             else f"interface {host}")
+    echo(f"Study server listening on {host}:{server.server_port} ({scope}). Ctrl-C stops it; nothing is lost.")
+    for who, url in links(read_secrets(study_dir), base).items():
+        echo(f"  {who:>12}: {url}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        echo("Stopped; every vote was committed as it came in.")
+    finally:
+        server.server_close()
+        server.app.extensions["motive_study"].store.close()
