@@ -37,3 +37,7 @@ class ShapeError(MotiveError, ValueError):
 
 class SelectionError(MotiveError, ValueError):
     """A selection was asked for with invalid arguments (fraction outside (0, 1], empty query set, ...)."""
+
+
+class StoreError(MotiveError, OSError):
+    """A feature store cannot be created, opened or written (exists already, read-only, disk full, ...)."""

@@ -1,0 +1,69 @@
+"""Cosine influence scores between projected training-clip gradients and query gradients.
+
+The score of clip ``i`` for query ``j`` is the cosine of their projected gradients (identity
+preconditioner), as in Motive. Any positive scalar on a gradient (the paper's 1/F frame scaling, a loss
+weight) cancels in a cosine, so it cannot change a score or a ranking. A row that is all zeros has no
+direction; its cosine is defined as 0 here.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from curation.errors import NonFiniteError, SelectionError, ShapeError
+
+DEFAULT_BLOCK_ROWS = 4096
+
+
+def _as_matrix(a: np.ndarray | torch.Tensor, name: str) -> np.ndarray:
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    a = np.asarray(a)
+    if a.ndim != 2:
+        raise ShapeError(f"{name} must be a 2-D (rows, k) array, got shape {a.shape}")
+    return a
+
+
+def _unit_rows(a: np.ndarray, name: str, offset: int = 0) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float32)
+    if not np.isfinite(a).all():
+        bad = int(np.nonzero(~np.isfinite(a).all(axis=1))[0][0]) + offset
+        raise NonFiniteError(f"{name} row {bad} holds NaN/Inf; drop or recompute that feature before scoring")
+    norms = np.linalg.norm(a, axis=1, keepdims=True)
+    return a / np.maximum(norms, 1e-30)
+
+
+def iter_cosine_blocks(train: np.ndarray | torch.Tensor, query: np.ndarray | torch.Tensor,
+                       block_rows: int = DEFAULT_BLOCK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(start, scores)`` with ``scores`` float32 ``(rows, M)`` for train rows ``start:start+rows``.
+
+    ``train``: ``(N, k)`` (e.g. the store's memory map, read block by block); ``query``: ``(M, k)``.
+    Only one block of ``block_rows x M`` scores is in memory at a time.
+    """
+    train = _as_matrix(train, "train")
+    query = _as_matrix(query, "query")
+    if query.shape[0] == 0:
+        raise SelectionError("the query set is empty: give at least one query feature row")
+    if train.shape[1] != query.shape[1]:
+        raise ShapeError(f"train features have k={train.shape[1]} but queries have k={query.shape[1]}; "
+                         f"project both with the same ProjectorSpec")
+    if block_rows < 1:
+        raise ValueError(f"block_rows must be >= 1, got {block_rows}")
+    q = _unit_rows(query, "query").T.copy()  # (k, M)
+    for start in range(0, train.shape[0], block_rows):
+        t = _unit_rows(train[start : start + block_rows], "train", start)
+        yield start, (t @ q).astype(np.float32, copy=False)
+
+
+def cosine_scores(train: np.ndarray | torch.Tensor, query: np.ndarray | torch.Tensor,
+                  block_rows: int = DEFAULT_BLOCK_ROWS) -> np.ndarray:
+    """``(N, M)`` float32 cosines between every train row ``(N, k)`` and query row ``(M, k)``, computed
+    in blocks of ``block_rows`` train rows (the train matrix is never normalised as a whole)."""
+    train = _as_matrix(train, "train")
+    out = np.empty((train.shape[0], _as_matrix(query, "query").shape[0]), dtype=np.float32)
+    for start, block in iter_cosine_blocks(train, query, block_rows):
+        out[start : start + block.shape[0]] = block
+    return out
