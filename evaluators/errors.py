@@ -14,6 +14,13 @@ class UnknownMetricError(EvaluatorError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class UnknownFlowError(EvaluatorError, KeyError):
+    """A flow estimator name that is unknown or unavailable here; the message lists the usable ones."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class VideoReadError(EvaluatorError):
     """A video the evaluators could not read (missing, empty, corrupt)."""
 
