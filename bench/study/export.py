@@ -14,8 +14,8 @@ import csv
 from pathlib import Path
 from typing import Iterable
 
-from bench.study.plan import StudyPlan
-from bench.study.storage import Vote
+from bench.study.plan import StudyPlan, read_plan
+from bench.study.storage import Vote, VoteStore
 
 COLUMNS = (
     "rater", "prompt", "model_a", "model_b", "left", "choice",
@@ -73,3 +73,17 @@ def write_judgments_csv(rows: Iterable[dict[str, object]], path: str | Path) -> 
         writer.writerows(rows)
     tmp.replace(path)
     return path
+
+
+def export_study(study_dir: str | Path, out: str | Path) -> tuple[Path, int]:
+    """Export the votes of the study in ``study_dir`` to the CSV ``out``; returns (path, number of rows).
+
+    Safe while the server runs: it reads a consistent WAL snapshot.
+    """
+    plan = read_plan(study_dir)
+    store = VoteStore(Path(study_dir) / "votes.sqlite", plan.fingerprint())
+    try:
+        rows = judgment_rows(plan, store.votes())
+    finally:
+        store.close()
+    return write_judgments_csv(rows, out), len(rows)

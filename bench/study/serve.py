@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bench.errors import StudyError
 from bench.study.app import create_app
@@ -18,12 +18,19 @@ from bench.study.create import links
 from bench.study.tokens import read_secrets
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request (tests and the load test); errors are still logged."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 def make_study_server(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
-                      question: str | None = None) -> BaseWSGIServer:
+                      question: str | None = None, quiet: bool = False) -> BaseWSGIServer:
     """A threaded server for the study (``port=0`` picks a free port: read ``server.server_port``)."""
     app = create_app(study_dir, question=question)
     try:
-        return make_server(host, port, app, threaded=True)
+        return make_server(host, port, app, threaded=True, request_handler=_QuietHandler if quiet else None)
     except OSError as exc:
         raise StudyError(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port, or 0 for any free one") from None
 
@@ -34,6 +41,7 @@ def start_in_thread(study_dir: str | Path, **kwargs) -> tuple[BaseWSGIServer, th
     Stop it with ``server.shutdown()`` then ``server.app.extensions["motive_study"].store.close()``.
     """
     kwargs.setdefault("port", 0)
+    kwargs.setdefault("quiet", True)
     server = make_study_server(study_dir, **kwargs)
     thread = threading.Thread(target=server.serve_forever, name="study-server", daemon=True)
     thread.start()

@@ -1,8 +1,10 @@
 """The study owner's view: progress per rater, attention-check outcomes, and a live tally per pairing.
 
-The tally counts win/tie/loss of model_a against model_b over the ordinary judgments (check rows are
-reported separately, as the tally of :mod:`evaluators.preference` does). This is a plain count for the
-live status page; confidence intervals and tests are ``motive-bench tally``'s job on the export.
+The live tally is :func:`evaluators.preference.pair_table` over the export rows (validated by
+:func:`evaluators.judgments.read_judgments`), without the bootstrap so that it stays cheap at every
+refresh: win/tie/loss of model_a against model_b over the ordinary judgments, Wilson 95% intervals on
+the win rate and the sign test excluding ties. Check rows are excluded, as in the tally, and shown per
+rater instead. Cluster-bootstrap intervals and Bradley-Terry are ``motive-bench tally``'s job on the export.
 """
 
 from __future__ import annotations
@@ -15,17 +17,36 @@ from bench.study.storage import VoteStore
 
 
 def tally_counts(rows: list[dict[str, object]], pairings: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Per pairing, the number of ordinary judgments and model_a's wins, ties and losses (counts and %)."""
+    """Per pairing (a, b): ordinary judgments ``n``, a's wins/ties/losses with %, Wilson 95% on the win
+    rate and the sign-test p excluding ties (None where there are no judgments yet)."""
+    import pandas as pd
+
+    from bench.study.export import COLUMNS
+    from evaluators.judgments import read_judgments
+    from evaluators.preference import pair_table
+
+    ordinary = [r for r in rows if not r["check"]]
+    by_pair: dict[str, dict[str, Any]] = {}
+    if ordinary:
+        table = pair_table(read_judgments(pd.DataFrame(ordinary, columns=list(COLUMNS)).astype(str)), n_boot=0)
+        by_pair = {f"{t['model']}|{t['opponent']}": t for t in table.to_dict("records")}
     out = []
     for a, b in pairings:
-        mine = [r for r in rows if not r["check"] and r["model_a"] == a and r["model_b"] == b]
-        n = len(mine)
-        win = sum(r["choice"] == "a" for r in mine)
-        tie = sum(r["choice"] == "tie" for r in mine)
-        loss = n - win - tie
-        pct = (lambda k: round(100.0 * k / n, 1) if n else None)
-        out.append({"model_a": a, "model_b": b, "n": n, "win": win, "tie": tie, "loss": loss,
-                    "win_pct": pct(win), "tie_pct": pct(tie), "loss_pct": pct(loss)})
+        entry: dict[str, Any] = {"model_a": a, "model_b": b, "n": 0, "win": 0, "tie": 0, "loss": 0,
+                                 "win_pct": None, "tie_pct": None, "loss_pct": None,
+                                 "win_low": None, "win_high": None, "sign_p": None}
+        t, flip = by_pair.get(f"{a}|{b}"), False
+        if t is None and f"{b}|{a}" in by_pair:
+            t, flip = by_pair[f"{b}|{a}"], True
+        if t is not None:
+            win, loss = ("losses", "wins") if flip else ("wins", "losses")
+            lo, hi = ("loss_wilson_low", "loss_wilson_high") if flip else ("win_wilson_low", "win_wilson_high")
+            pct = (lambda k: round(100.0 * k / t["n"], 1))
+            entry.update(n=int(t["n"]), win=int(t[win]), tie=int(t["ties"]), loss=int(t[loss]),
+                         win_pct=pct(t[win]), tie_pct=pct(t["ties"]), loss_pct=pct(t[loss]),
+                         win_low=round(float(t[lo]), 1), win_high=round(float(t[hi]), 1),
+                         sign_p=float(t["sign_p_excl_ties"]))
+        out.append(entry)
     return out
 
 

@@ -22,7 +22,9 @@
       s.tally.forEach(function (t) {
         var tr = document.createElement("tr");
         [t.model_a, t.model_b, String(t.n), t.win + " (" + pct(t.win_pct) + ")", t.tie + " (" + pct(t.tie_pct) + ")",
-         t.loss + " (" + pct(t.loss_pct) + ")"].forEach(function (x) {
+         t.loss + " (" + pct(t.loss_pct) + ")",
+         t.win_low === null ? "–" : t.win_low + "–" + t.win_high + "%",
+         t.sign_p === null ? "–" : t.sign_p.toPrecision(3)].forEach(function (x) {
           var td = document.createElement("td"); td.textContent = x; tr.appendChild(td);
         });
         tbody.appendChild(tr);
