@@ -74,7 +74,7 @@ def bounce_height(tau: np.ndarray, apex: float, e: float, linear: bool = False) 
 def _pendulum(theta0: float, length: float, times: np.ndarray) -> np.ndarray:
     """Angle of a nonlinear pendulum released from rest at ``theta0``, at ``times`` >= 0 (RK4)."""
     k = G / length
-    steps_per_unit = 400
+    steps_per_unit = 120  # RK4 with omega*dt < 0.1: error far below a pixel
     n = int(math.ceil(times.max() * steps_per_unit)) + 1
     dt = times.max() / (n - 1) if times.max() > 0 else 0.0
     th, om = theta0, 0.0

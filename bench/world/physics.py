@@ -31,7 +31,7 @@ PIVOT_Y = 0.07  # pendulum pivot and hanger bar (swing, stretch)
 SHAPE_EXTENT = {"ball": 1.0, "box": 0.9, "diamond": 1.2}  # half-height / radius
 
 RESTITUTION_PLAUSIBLE = (0.55, 0.85)
-RESTITUTION_VIOLATING = (1.15, 1.3)
+RESTITUTION_VIOLATING = (1.25, 1.4)
 SLIDE_DISTANCE = (0.25, 0.42)
 SLIDE_STOP = (0.6, 0.9)
 ROLL_SPEED = (0.35, 0.55)
@@ -96,7 +96,7 @@ def sample_params(
 
     if category == "bounce":
         p["restitution"] = _u(rng, RESTITUTION_VIOLATING if violating else RESTITUTION_PLAUSIBLE)
-        p["apex_height"] = _u(rng, (0.1, 0.15) if violating else (0.25, 0.38))
+        p["apex_height"] = _u(rng, (0.08, 0.13) if violating else (0.25, 0.38))
         p["start_time"] = _u(rng, (0.0, 0.3)) * math.sqrt(2 * p["apex_height"] / G)
         p["vx"] = direction * _u(rng, (0.12, 0.28))
         p["x0"] = start_x(p["vx"])

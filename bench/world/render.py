@@ -11,6 +11,7 @@ object or its fragments, the pin, then the water tint (float).
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 
@@ -54,9 +55,11 @@ def _background(X: np.ndarray, Y: np.ndarray, spec: ClipSpec, shape: tuple[int, 
         pattern = None
     if pattern is not None:
         _paint(img, np.broadcast_to(pattern, shape), bg + tone)
-    if spec.category != "float":
+    box = _crop(img, X, Y, (-np.inf, np.inf), (FLOOR_Y, np.inf))
+    if spec.category != "float" and box is not None:
+        part, _, Yb = box
         ground = bg + (np.float32(45.0) if _luminance(bg) < 80 else np.float32(-40.0))
-        _paint(img, np.broadcast_to(Y > FLOOR_Y, shape), np.clip(ground, 0, 255))
+        _paint(part, np.broadcast_to(Yb > FLOOR_Y, part.shape[:3]), np.clip(ground, 0, 255))
     return img
 
 
@@ -80,22 +83,29 @@ def _body(
     return d, u, v, dx, dy
 
 
-def _window(offsets: np.ndarray, reach: float) -> slice | None:
-    """The index range along one axis where ``|offsets| < reach`` in any frame; ``offsets`` is ``(F, N)``."""
-    hit = np.flatnonzero((np.abs(offsets) < reach).any(axis=0))
-    return slice(int(hit[0]), int(hit[-1]) + 1) if hit.size else None
+def _crop(img, X, Y, x_range, y_range):
+    """Views of ``img``, ``X``, ``Y`` on the screen box covering the world box in any frame, or None.
+
+    Drawing only inside the box an item sweeps over the clip is the renderer's main cost saving.
+    """
+    rows = np.flatnonzero(((Y[:, :, 0] >= y_range[0]) & (Y[:, :, 0] <= y_range[1])).any(axis=0))
+    cols = np.flatnonzero(((X[:, 0, :] >= x_range[0]) & (X[:, 0, :] <= x_range[1])).any(axis=0))
+    if not rows.size or not cols.size:
+        return None
+    r, c = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+    return img[:, r, c], X[:, :, c], Y[:, r, :]
 
 
 def _draw_object(img, X, Y, pose, radius, spec: ClipSpec, textured: bool) -> None:
     """Paint one body (the object or a fragment) with ``pose = (cx, cy, angle, sx, sy, visible)``."""
-    cx, cy, angle, sx, sy, visible = (np.asarray(p)[:, None, None] for p in pose)
+    cx, cy, angle, sx, sy = (np.asarray(p, np.float32)[:, None, None] for p in pose[:5])
+    visible = np.asarray(pose[5], bool)[:, None, None]
     a = spec.appearance
-    # Work only inside the screen box the body sweeps over the clip (the render's main cost saving).
-    reach = radius * 1.3 * float(np.max(np.maximum(sx, sy))) + 0.05
-    rows, cols = _window(Y[:, :, 0] - cy[:, :, 0], reach), _window(X[:, 0, :] - cx[:, 0, :], reach)
-    if rows is None or cols is None:
+    reach = radius * 1.3 * float(np.max(np.maximum(sx, sy))) + 0.02
+    box = _crop(img, X, Y, (cx.min() - reach, cx.max() + reach), (cy.min() - reach, cy.max() + reach))
+    if box is None:
         return
-    img, X, Y = img[:, rows, cols], X[:, :, cols], Y[:, rows, :]
+    img, X, Y = box
     d, u, v, dx, dy = _body(X, Y, cx, cy, angle, sx, sy, radius, a.shape)
     inside = (d <= 0) & visible
     if not inside.any():
@@ -121,25 +131,42 @@ def _draw_object(img, X, Y, pose, radius, spec: ClipSpec, textured: bool) -> Non
 
 
 def _draw_props(img, X, Y, m: Motion, spec: ClipSpec, colour: np.ndarray) -> None:
+    """Paint the category's prop: the pendulum string, the press above a squashed body, the hanger bar."""
     r = spec.appearance.radius
     h = r * SHAPE_EXTENT[spec.appearance.shape]
     cx, cy, sy = m.cx[:, None, None], m.cy[:, None, None], m.sy[:, None, None]
     if m.prop == "string":
         ax, ay = m.anchor
+        box = _crop(img, X, Y, (min(ax, cx.min()) - 0.09, max(ax, cx.max()) + 0.09), (ay - 0.03, cy.max()))
+        if box is None:
+            return
+        img, X, Y = box
         bx, by = cx - ax, cy - ay
         t = np.clip(((X - ax) * bx + (Y - ay) * by) / (bx * bx + by * by), 0.0, 1.0)
-        dist = np.hypot(X - ax - t * bx, Y - ay - t * by)
-        _paint(img, dist < 0.016, colour)
-        _paint(img, np.broadcast_to((np.abs(X - ax) < 0.08) & (np.abs(Y - ay) < 0.02), img.shape[:3]), colour)
+        string = np.hypot(X - ax - t * bx, Y - ay - t * by) < 0.016
+        _paint(img, string | ((np.abs(X - ax) < 0.08) & (np.abs(Y - ay) < 0.02)), colour)
     elif m.prop == "press":
         top = cy - h * sy
+        box = _crop(img, X, Y, (cx.min() - 1.8 * r, cx.max() + 1.8 * r), (-np.inf, top.max()))
+        if box is None:
+            return
+        img, X, Y = box
         plate = (np.abs(X - cx) < 1.8 * r) & (Y > top - 0.06) & (Y <= top)
         rod = (np.abs(X - cx) < 0.025) & (Y <= top - 0.06)
         _paint(img, plate | rod, colour)
     elif m.prop == "hanger":
         ax, ay = m.anchor
-        bar = (np.abs(X - ax) < 2.0 * r) & (Y > PIVOT_Y) & (Y <= ay)
-        _paint(img, np.broadcast_to(bar, img.shape[:3]), colour)
+        box = _crop(img, X, Y, (ax - 2.0 * r, ax + 2.0 * r), (PIVOT_Y, ay))
+        if box is not None:
+            img, X, Y = box
+            bar = (np.abs(X - ax) < 2.0 * r) & (Y > PIVOT_Y) & (Y <= ay)
+            _paint(img, np.broadcast_to(bar, img.shape[:3]), colour)
+    elif m.prop == "pin":
+        ax, ay = m.anchor
+        box = _crop(img, X, Y, (ax - 0.03, ax + 0.03), (ay - 0.03, ay + 0.03))
+        if box is not None:
+            img, X, Y = box
+            _paint(img, np.broadcast_to((X - ax) ** 2 + (Y - ay) ** 2 < 0.03**2, img.shape[:3]), colour)
 
 
 def render(spec: ClipSpec, config: WorldConfig) -> np.ndarray:
@@ -151,10 +178,14 @@ def render(spec: ClipSpec, config: WorldConfig) -> np.ndarray:
     X = xs + m.cam[:, 0, None, None].astype(np.float32)
     Y = ys + m.cam[:, 1, None, None].astype(np.float32)
     full = (F, H * ss, W * ss)
-    img = _background(X, Y, spec, full)
+    if m.cam.any():
+        img = _background(X, Y, spec, full)
+    else:  # a still camera: draw the background once and repeat it
+        img = np.repeat(_background(X[:1], Y[:1], spec, (1,) + full[1:]), F, axis=0)
     bg = np.array(spec.appearance.background_rgb, np.float32)
     prop_rgb = _contrast_rgb(bg)
-    _draw_props(img, X, Y, m, spec, prop_rgb)
+    if m.prop != "pin":
+        _draw_props(img, X, Y, m, spec, prop_rgb)
     r = spec.appearance.radius
     if m.visible.any():
         _draw_object(img, X, Y, (m.cx, m.cy, m.angle, m.sx, m.sy, m.visible), r, spec, textured=True)
@@ -164,18 +195,15 @@ def render(spec: ClipSpec, config: WorldConfig) -> np.ndarray:
             fx, fy, fa = m.frags[k].T
             pose = (fx, fy, fa, ones, ones, m.frag_visible)
             _draw_object(img, X, Y, pose, r * FRAGMENT_SCALE, spec, textured=False)
-    if m.prop == "pin":
-        ax, ay = m.anchor
-        _paint(img, np.broadcast_to((X - ax) ** 2 + (Y - ay) ** 2 < 0.03**2, full), prop_rgb)
+    if m.prop == "pin":  # drawn over the spinning body
+        _draw_props(img, X, Y, m, spec, prop_rgb)
     if spec.category == "float":
-        water = np.broadcast_to(Y > WATER_Y, full)
-        img[water] = (1 - WATER_ALPHA) * img[water] + WATER_ALPHA * WATER_RGB
-    out = img[:, 0::ss, 0::ss].copy()
-    for i in range(ss):  # box filter: mean of the ss x ss sub-samples
-        for j in range(ss):
-            if i or j:
-                out += img[:, i::ss, j::ss]
-    out /= ss * ss
+        below = np.flatnonzero((Y[:, :, 0] > WATER_Y).any(axis=0))
+        if below.size:
+            part = img[:, below[0]:]
+            water = np.broadcast_to(Y[:, below[0]:] > WATER_Y, part.shape[:3])[..., None]
+            np.copyto(part, (1 - WATER_ALPHA) * part + WATER_ALPHA * WATER_RGB, where=water)
+    out = np.stack([cv2.resize(frame, (W, H), interpolation=cv2.INTER_AREA) for frame in img])  # box filter
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 

@@ -190,7 +190,7 @@ def generate_test_prompts() -> list[TestPrompt]:
     return prompts
 
 
-def test_prompts_json(prompts: list[TestPrompt]) -> str:
+def prompts_file_text(prompts: list[TestPrompt]) -> str:
     """The canonical file text of a prompt list (what the pinned hash is taken over)."""
     body = {"world_version": WORLD_VERSION, "prompts": [p.to_dict() for p in prompts]}
     return json.dumps(body, indent=1, sort_keys=True) + "\n"
