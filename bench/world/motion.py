@@ -99,7 +99,11 @@ def _plausible_or_violating(spec: ClipSpec, s: np.ndarray, aspect: float) -> Mot
     variant = p.get("variant", "")
     n = len(s)
     ones, zeros = np.ones(n), np.zeros(n)
-    cx, cy, angle = np.full(n, float(p.get("x0", 0.5 * aspect))), zeros.copy(), np.full(n, float(p["phase"]))
+    # Texture angle at rest: random for a ball; boxes and diamonds stand upright; squashed and stretched
+    # bodies are never turned (their scaling is along the screen axes).
+    turned = a.shape == "ball" and spec.category not in ("compress", "stretch")
+    base = float(p["phase"]) if turned else 0.0
+    cx, cy, angle = np.full(n, float(p.get("x0", 0.5 * aspect))), zeros.copy(), np.full(n, base)
     sx, sy = ones.copy(), ones.copy()
     m = Motion(cx, cy, angle, sx, sy, np.ones(n, bool), np.zeros((n, 2)))
     c = spec.category
@@ -171,7 +175,7 @@ def _plausible_or_violating(spec: ClipSpec, s: np.ndarray, aspect: float) -> Mot
         m.cx = p["x0"] + p["v0"] * s - np.sign(p["v0"]) * 0.5 * p["decel"] * s**2
         m.cy[:] = rest_y
         if not viol:  # rolling without slipping: angle = travel / radius (clockwise when moving right)
-            m.angle = p["phase"] + (m.cx - p["x0"]) / r
+            m.angle = base + (m.cx - p["x0"]) / r
     elif c == "slide":
         stop, dist = p["stop_time"], p["distance"]
         if variant == "abrupt_stop":
@@ -206,7 +210,7 @@ def _plausible_or_violating(spec: ClipSpec, s: np.ndarray, aspect: float) -> Mot
                 theta = np.where(s > p["stuck_at"], np.interp(p["stuck_at"], s, theta), theta)
         m.cx = p["pivot_x"] + length * np.sin(theta)
         m.cy = PIVOT_Y + length * np.cos(theta)
-        m.angle = p["phase"] - theta
+        m.angle = base - theta  # the bob turns with the string
         m.prop, m.anchor = "string", (float(p["pivot_x"]), PIVOT_Y)
     return m
 

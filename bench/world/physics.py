@@ -96,7 +96,7 @@ def sample_params(
 
     if category == "bounce":
         p["restitution"] = _u(rng, RESTITUTION_VIOLATING if violating else RESTITUTION_PLAUSIBLE)
-        p["apex_height"] = _u(rng, (0.08, 0.13) if violating else (0.25, 0.38))
+        p["apex_height"] = _u(rng, (0.08, 0.13) if violating else (0.3, 0.45))
         p["start_time"] = _u(rng, (0.0, 0.3)) * math.sqrt(2 * p["apex_height"] / G)
         p["vx"] = direction * _u(rng, (0.12, 0.28))
         p["x0"] = start_x(p["vx"])
@@ -123,7 +123,7 @@ def sample_params(
         p["vx"] = _u(rng, (-0.08, 0.08))
         p["submerged"] = _u(rng, FLOAT_SUBMERGED)
         p["damping"] = -_u(rng, (0.1, 0.2)) if violating else _u(rng, FLOAT_DAMPING)
-        p["amplitude"] = _u(rng, (0.04, 0.07)) if violating else _u(rng, (0.1, 0.16))
+        p["amplitude"] = _u(rng, (0.04, 0.07)) if violating else _u(rng, (0.08, 0.12))
         p["rise_at"] = _u(rng, (0.2, 0.4))
         p["rise_speed"] = _u(rng, (0.5, 0.8))
     elif category == "free_fall":

@@ -21,7 +21,7 @@ from bench.world.spec import ClipSpec, WorldConfig
 
 OUTLINE_RGB = np.array([18.0, 16.0, 16.0], np.float32)
 WATER_RGB = np.array([40.0, 110.0, 215.0], np.float32)
-WATER_ALPHA = 0.45
+WATER_ALPHA = 0.35
 OUTLINE_WIDTH = 0.04  # scene heights
 PATTERN_PERIOD = 0.25  # checker / stripe period, scene heights
 _SPOTS = ((0.45, -0.2), (-0.35, 0.4), (-0.2, -0.5))  # in radii: an asymmetric spot pattern
