@@ -6,6 +6,7 @@ links. :func:`start_in_thread` runs the same server in a background thread (test
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from typing import Callable
@@ -49,7 +50,7 @@ def start_in_thread(study_dir: str | Path, **kwargs) -> tuple[BaseWSGIServer, th
 
 
 def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, question: str | None = None,
-          echo: Callable[[str], None] = print) -> None:
+          echo: Callable[[str], None] = functools.partial(print, flush=True)) -> None:
     """Serve until interrupted, after printing the address, the bind scope and every link."""
     server = make_study_server(study_dir, host, port, question)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -61,9 +62,10 @@ def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, ques
     for who, url in links(read_secrets(study_dir), base).items():
         echo(f"  {who:>12}: {url}")
     try:
-        server.serve_forever()
+        server.serve_forever()  # werkzeug's returns on Ctrl-C
     except KeyboardInterrupt:
-        echo("Stopped; every vote was committed as it came in.")
+        pass
     finally:
         server.server_close()
         server.app.extensions["motive_study"].store.close()
+    echo("Stopped; every vote was committed as it came in.")
