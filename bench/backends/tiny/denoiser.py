@@ -1,0 +1,70 @@
+"""The tiny backend's denoiser: a diffusers ``UNet2DModel`` over latent frames stacked as channels.
+
+The latent ``(B, 48, F', H', W')`` (see :mod:`.latent`) is reshaped to ``(B, 48*F', H', W')`` so a 2D
+UNet mixes all frames at every layer (frames-as-channels). The prompt's pooled embedding enters as the
+UNet's class embedding (``class_embed_type="identity"``: added to the timestep embedding, so its width
+is ``4 * block_out_channels[0]``). The timestep is the diffusers one, ``t = 1000 * sigma``.
+
+Chosen by measurement on this CPU (see ``reports/tiny/README.md``): attention only at the coarsest level,
+one ResNet layer per block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from diffusers import UNet2DModel
+from torch import nn
+
+
+@dataclass(frozen=True)
+class DenoiserConfig:
+    """Shape of the UNet. ``latent_frames * latent_channels`` is its channel count in and out."""
+
+    latent_channels: int = 48
+    latent_frames: int = 5
+    latent_size: int = 16
+    block_out_channels: tuple[int, ...] = (32, 64, 64)
+    layers_per_block: int = 1
+    norm_num_groups: int = 16
+    attention_head_dim: int = 32
+
+    @property
+    def emb_dim(self) -> int:
+        """Width of the prompt embedding the UNet takes (its timestep-embedding width)."""
+        return 4 * self.block_out_channels[0]
+
+
+def build_unet(cfg: DenoiserConfig) -> UNet2DModel:
+    """A freshly initialised ``UNet2DModel`` for ``cfg`` (seed torch before calling for fixed weights)."""
+    n = len(cfg.block_out_channels)
+    channels = cfg.latent_channels * cfg.latent_frames
+    return UNet2DModel(
+        sample_size=cfg.latent_size,
+        in_channels=channels,
+        out_channels=channels,
+        block_out_channels=tuple(cfg.block_out_channels),
+        layers_per_block=cfg.layers_per_block,
+        down_block_types=tuple("AttnDownBlock2D" if i == n - 1 else "DownBlock2D" for i in range(n)),
+        up_block_types=tuple("AttnUpBlock2D" if i == 0 else "UpBlock2D" for i in range(n)),
+        class_embed_type="identity",
+        norm_num_groups=cfg.norm_num_groups,
+        attention_head_dim=cfg.attention_head_dim,
+    )
+
+
+class FramesAsChannels(nn.Module):
+    """Wraps the UNet: ``(latents (B, C, F', H', W'), t (B,), emb (B, D)) -> velocity (B, C, F', H', W')``."""
+
+    def __init__(self, cfg: DenoiserConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.unet = build_unet(cfg)
+
+    def forward(self, latents: torch.Tensor, t: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        b, c, f, h, w = latents.shape
+        assert (c, f) == (self.cfg.latent_channels, self.cfg.latent_frames), latents.shape
+        t = t.to(latents.dtype).reshape(-1).expand(b) if t.numel() == 1 else t.to(latents.dtype)
+        out = self.unet(latents.reshape(b, c * f, h, w), t, class_labels=emb).sample
+        return out.reshape(b, c, f, h, w)

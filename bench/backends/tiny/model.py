@@ -1,0 +1,193 @@
+"""``TinyBackend``: the embedded CPU video generator behind the :class:`bench.backends.base.Backend` protocol.
+
+Pieces: a fixed space-to-depth latent (:mod:`.latent`), a learned text encoder over the world's
+vocabulary (:mod:`.text`), a frames-as-channels ``UNet2DModel`` denoiser (:mod:`.denoiser`) and a
+flow-matching Euler sampler (:mod:`.sampler`). Rectified flow: ``z = (1 - sigma) x + sigma eps``, the
+model predicts ``eps - x`` at ``t = 1000 sigma``.
+
+``trainable_parameters()`` is the denoiser only (the UNet's ``named_parameters()`` order, names
+prefixed ``denoiser.``); the text encoder is frozen after pretraining, as Wan's T5 is.
+
+A saved model is a directory with ``config.json`` (``{"backend": "tiny", "config": {...}}``) and
+``model.safetensors`` (keys ``text.*`` and ``denoiser.*``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from bench.errors import BackendError
+from curation.protocols import LatentGeometry
+
+from . import latent
+from .denoiser import DenoiserConfig, FramesAsChannels
+from .text import TextEncoder, Tokenizer
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+
+@dataclass(frozen=True)
+class TinyConfig:
+    """Everything needed to rebuild a tiny model (its weights aside)."""
+
+    vocabulary: tuple[str, ...]
+    frames: int = 17
+    height: int = 32
+    width: int = 32
+    fps: int = 8
+    max_words: int = 32
+    text_width: int = 64
+    text_layers: int = 2
+    text_heads: int = 4
+    block_out_channels: tuple[int, ...] = (32, 64, 64)
+    layers_per_block: int = 1
+    norm_num_groups: int = 16
+    attention_head_dim: int = 32
+    world_version: str | None = None
+    extra: dict = field(default_factory=dict)  # provenance only (never changes the model)
+
+    def denoiser(self) -> DenoiserConfig:
+        c, f, h, _ = latent.GEOMETRY.latent_shape(self.frames, self.height, self.width)
+        return DenoiserConfig(
+            latent_channels=c,
+            latent_frames=f,
+            latent_size=h,
+            block_out_channels=tuple(self.block_out_channels),
+            layers_per_block=self.layers_per_block,
+            norm_num_groups=self.norm_num_groups,
+            attention_head_dim=self.attention_head_dim,
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TinyConfig":
+        d = dict(d)
+        d["vocabulary"] = tuple(d["vocabulary"])
+        d["block_out_channels"] = tuple(d["block_out_channels"])
+        return cls(**d)
+
+
+class TinyBackend:
+    """The embedded tiny text-to-video model (CPU, minutes to pretrain). See the module docstring."""
+
+    name = "tiny"
+
+    def __init__(self, config: TinyConfig, device: str = "cpu") -> None:
+        if config.height != config.width:
+            raise BackendError(f"tiny backend needs square frames; got {config.height}x{config.width}")
+        latent.GEOMETRY.latent_shape(config.frames, config.height, config.width)  # validates 4n+1
+        self.config = config
+        self.device = torch.device(device)
+        self.tokenizer = Tokenizer(config.vocabulary, config.max_words)
+        dcfg = config.denoiser()
+        self.text_encoder = TextEncoder(
+            len(self.tokenizer), config.max_words, config.text_width, config.text_layers, config.text_heads, dcfg.emb_dim
+        ).to(self.device)
+        self.denoiser = FramesAsChannels(dcfg).to(self.device)
+        self.text_encoder.requires_grad_(False)
+        self.text_encoder.eval()
+        self.denoiser.eval()
+
+    # ----- protocol: geometry and format -------------------------------------------------------
+    @property
+    def latent_geometry(self) -> LatentGeometry:
+        return latent.GEOMETRY
+
+    @property
+    def video_format(self) -> tuple[int, int, int, int]:
+        return (self.config.frames, self.config.height, self.config.width, self.config.fps)
+
+    # ----- protocol: the five members attribution needs ----------------------------------------
+    def encode_video(self, frames: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, F, H, W)`` float32 in [-1, 1] -> latents ``(B, 48, (F-1)/4+1, H/2, W/2)`` float32."""
+        f, h, w = self.config.frames, self.config.height, self.config.width
+        if frames.ndim != 5 or tuple(frames.shape[1:]) != (3, f, h, w):
+            raise BackendError(
+                f"tiny backend got a video batch of shape {tuple(frames.shape)}; expected (B, 3, {f}, {h}, {w}). "
+                "Standardise clips to the backend's video_format first."
+            )
+        return latent.encode(frames.to(self.device, torch.float32))
+
+    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """Latents ``(B, 48, F', H', W')`` -> video ``(B, 3, F, H, W)`` float32 clamped to [-1, 1]."""
+        return latent.decode(latents).clamp(-1.0, 1.0)
+
+    def tokenize(self, texts: list[str]) -> torch.Tensor:
+        """Prompts -> ``(B, max_words)`` int64 ids; raises BackendError on out-of-vocabulary words."""
+        return self.tokenizer(texts).to(self.device)
+
+    def encode_prompt(self, texts: list[str]) -> torch.Tensor:
+        """Prompts -> ``(B, D)`` float32 (``D = 4 * block_out_channels[0]``); ``""`` is the null prompt."""
+        with torch.no_grad():
+            return self.text_encoder(self.tokenize(texts))
+
+    def velocity(self, latents_t: torch.Tensor, t: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        """Predicted ``eps - x``: ``(B, 48, F', H', W')`` float32 for ``t`` ``(B,)`` = ``1000 * sigma``."""
+        return self.denoiser(latents_t, t.to(self.device), emb)
+
+    def trainable_parameters(self) -> Iterable[tuple[str, torch.nn.Parameter]]:
+        """The denoiser's parameters, ``("denoiser.unet....", p)`` in ``named_parameters()`` order."""
+        return [(f"denoiser.{n}", p) for n, p in self.denoiser.named_parameters()]
+
+    # ----- generation --------------------------------------------------------------------------
+    def generate(
+        self, prompts: list[str], seeds: list[int], steps: int = 30, guidance: float = 1.0
+    ) -> torch.Tensor:
+        """One video per (prompt, seed): ``(B, 3, F, H, W)`` float32 in [-1, 1]; see :mod:`.sampler`."""
+        from .sampler import sample
+
+        return sample(self, prompts, seeds, steps=steps, guidance=guidance)
+
+    # ----- persistence -------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Weights as one flat dict: ``text.*`` and ``denoiser.*``."""
+        out = {f"text.{k}": v for k, v in self.text_encoder.state_dict().items()}
+        out.update({f"denoiser.{k}": v for k, v in self.denoiser.state_dict().items()})
+        return out
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        text = {k[5:]: v for k, v in state.items() if k.startswith("text.")}
+        den = {k[9:]: v for k, v in state.items() if k.startswith("denoiser.")}
+        self.text_encoder.load_state_dict(text)
+        self.denoiser.load_state_dict(den)
+
+    def save(self, path: str | Path) -> None:
+        """Write ``config.json`` and ``model.safetensors`` into directory ``path`` (created if needed)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in self.state_dict().items()}
+        save_file(state, str(path / WEIGHTS_NAME))
+        (path / CONFIG_NAME).write_text(json.dumps({"backend": "tiny", "config": self.config.to_dict()}, indent=2))
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> "TinyBackend":
+        """Rebuild a model written by :meth:`save`.
+
+        Raises:
+            BackendError: the directory lacks ``config.json`` or ``model.safetensors``, or is not a tiny model.
+        """
+        path = Path(path)
+        missing = [n for n in (CONFIG_NAME, WEIGHTS_NAME) if not (path / n).is_file()]
+        if missing:
+            raise BackendError(
+                f"tiny model directory {str(path)!r} lacks {missing}; expected {CONFIG_NAME} and {WEIGHTS_NAME} "
+                "as written by TinyBackend.save (or `motive-bench pretrain`)."
+            )
+        meta = json.loads((path / CONFIG_NAME).read_text())
+        if meta.get("backend") != "tiny":
+            raise BackendError(
+                f"{str(path / CONFIG_NAME)!r} describes backend {meta.get('backend')!r}, not 'tiny'; "
+                "load it with the matching backend."
+            )
+        model = cls(TinyConfig.from_dict(meta["config"]), device=device)
+        model.load_state_dict(load_file(str(path / WEIGHTS_NAME), device=str(model.device)))
+        return model

@@ -1,0 +1,171 @@
+"""Pretraining the tiny backend with the rectified-flow objective; readable top to bottom.
+
+    x   = clip latents                        (B, 48, F', H', W')
+    eps ~ N(0, I),  sigma ~ logit-normal(0, 1)  (SD3's choice: most steps at mid noise)
+    z   = (1 - sigma) x + sigma eps,  t = 1000 sigma
+    loss = mean (model(z, t, text(prompt)) - (eps - x))^2
+
+The text encoder and the denoiser train together; 10% of prompts are replaced by the null prompt ``""``
+so the model also learns the unconditional velocity (classifier-free guidance). AdamW, linear warm-up
+then cosine decay, gradient clipping, and an exponential moving average (EMA) of the weights, which is
+what gets saved. The default learning rate is constant after warm-up (``min_lr_ratio = 1``), so the
+step-k snapshot of a long run is exactly the k-step run of the same recipe. Every random draw (batch indices, noise, sigmas, prompt dropout, initial weights) comes
+from ``derive_seed(seed, "pretrain", role, step)``, so a run is a function of its config (bit-for-bit on
+the same machine and thread count; summary statistics elsewhere).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from curation.seeds import derive_seed, torch_generator
+
+from .model import TinyBackend, TinyConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The pretraining recipe (recorded next to every checkpoint)."""
+
+    steps: int = 3000
+    batch_size: int = 32
+    lr: float = 5e-4
+    warmup: int = 100
+    min_lr_ratio: float = 1.0  # 1.0: constant after warm-up, so a run's step-k snapshot IS the k-step run
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    cfg_drop: float = 0.1
+    seed: int = 0
+    threads: int = 2
+    save_every: int = 250
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up to ``lr`` then cosine decay to ``lr * min_lr_ratio`` at ``steps``."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    frac = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def to_unit(clips_u8: torch.Tensor) -> torch.Tensor:
+    """uint8 ``(B, 3, F, H, W)`` -> float32 in [-1, 1] (``x / 127.5 - 1``)."""
+    return clips_u8.float().div_(127.5).sub_(1.0)
+
+
+def pretrain(
+    model: TinyBackend,
+    clips_u8: torch.Tensor,
+    captions: Sequence[Sequence[str]],
+    cfg: TrainConfig,
+    save: Callable[[TinyBackend, int, list[float]], None] | None = None,
+    start_step: int = 0,
+    progress: bool = True,
+) -> list[float]:
+    """Train ``model`` in place (its weights become the EMA weights at the end).
+
+    Args:
+        model: a :class:`TinyBackend` (fresh, or resumed from a checkpoint saved by ``save``).
+        clips_u8: ``(N, 3, F, H, W)`` uint8 corpus clips matching ``model.video_format``.
+        captions: per clip, one or more caption variants (each step picks one uniformly); every word
+            must be in the model's vocabulary.
+        cfg: the recipe.
+        save: called as ``save(ema_model, step, losses)`` every ``cfg.save_every`` steps and at the end.
+        start_step: resume point (the EMA then restarts from the loaded weights).
+        progress: show a tqdm bar.
+
+    Returns:
+        The training loss of every step run.
+    """
+    torch.set_num_threads(cfg.threads)
+    n = clips_u8.shape[0]
+    assert len(captions) == n
+    variants = max(len(c) for c in captions)
+    # (N, V, L) ids; clips with fewer variants repeat their first; raises on out-of-vocabulary words
+    ids_all = torch.stack([model.tokenizer([c[v % len(c)] for v in range(variants)]) for c in captions])
+    null_ids = model.tokenizer([""])[0]
+
+    text, den = model.text_encoder, model.denoiser
+    params = list(text.parameters()) + list(den.parameters())
+    for p in params:
+        p.requires_grad_(True)
+    text.train()
+    den.train()
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+
+    losses: list[float] = []
+    bar = tqdm(range(start_step, cfg.steps), desc="pretrain tiny", disable=not progress, initial=start_step, total=cfg.steps)
+    t0 = time.perf_counter()
+    for step in bar:
+        # --- a batch: clips, prompts (10% null), noise and sigmas, all from step-named seeds
+        g = torch_generator(cfg.seed, "pretrain", "batch", step)
+        idx = torch.randint(0, n, (cfg.batch_size,), generator=g)
+        x = model.encode_video(to_unit(clips_u8[idx]))
+        pick = torch.randint(0, variants, (cfg.batch_size,), generator=g)
+        ids = ids_all[idx, pick].clone()
+        drop = torch.rand(cfg.batch_size, generator=g) < cfg.cfg_drop
+        ids[drop] = null_ids
+        eps = torch.randn(x.shape, generator=g)
+        sigma = torch.sigmoid(torch.randn(cfg.batch_size, generator=g))
+        s = sigma.view(-1, 1, 1, 1, 1)
+        z = (1 - s) * x + s * eps
+
+        # --- the rectified-flow loss
+        pred = den(z, 1000 * sigma, text(ids))
+        loss = torch.nn.functional.mse_loss(pred, eps - x)
+
+        # --- the update
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        opt.step()
+
+        # --- EMA of the weights (decay ramps up over the first steps)
+        decay = min(cfg.ema_decay, (1 + step - start_step) / (10 + step - start_step))
+        with torch.no_grad():
+            for k, v in model.state_dict().items():
+                ema[k].mul_(decay).add_(v.detach(), alpha=1 - decay)
+
+        losses.append(loss.item())
+        if step % 10 == 0:
+            bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.4f}", s_per_step=f"{(time.perf_counter() - t0) / (step - start_step + 1):.2f}")
+        last = step + 1 == cfg.steps
+        if save is not None and ((step + 1) % cfg.save_every == 0 or last):
+            live = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            model.load_state_dict(ema)
+            save(model, step + 1, losses)
+            if not last:
+                model.load_state_dict(live)
+
+    model.load_state_dict(ema)
+    for p in params:
+        p.requires_grad_(False)
+    text.eval()
+    den.eval()
+    for p in den.parameters():
+        p.requires_grad_(True)  # the denoiser stays trainable for fine-tuning and attribution
+    return losses
+
+
+def fresh_model(config: TinyConfig, seed: int, device: str = "cpu") -> TinyBackend:
+    """A new :class:`TinyBackend` whose initial weights come from ``derive_seed(seed, "pretrain", "init")``.
+
+    The global torch RNG is forked, so this neither reads nor changes the caller's RNG state.
+    """
+    with torch.random.fork_rng():
+        torch.manual_seed(derive_seed(seed, "pretrain", "init"))
+        return TinyBackend(config, device=device)
