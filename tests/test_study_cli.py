@@ -66,6 +66,42 @@ def test_demo_pairs_plausible_against_violating_clips_of_the_same_prompts(tmp_pa
     assert a.shape == b.shape == (17, 32, 32, 3) and (a != b).any()  # same prompt, different physics
 
 
+def test_serve_binds_localhost_and_prints_where_it_listens_and_the_links(tmp_path, monkeypatch, capsys):
+    import threading
+
+    import bench.study.serve as serve_module
+
+    make_videos(tmp_path / "run", ["base", "tuned"], PROMPTS)
+    assert main(["study", "create", str(tmp_path / "run"), "--out", str(tmp_path / "s"), "--raters", "1"]) == 0
+    servers = []
+    real = serve_module.make_study_server
+
+    def keep(*args, **kwargs):  # the real server, kept so the test can stop it
+        servers.append(real(*args, **kwargs))
+        return servers[-1]
+
+    monkeypatch.setattr(serve_module, "make_study_server", keep)
+    thread = threading.Thread(target=main, args=(["study", "serve", str(tmp_path / "s"), "--port", "0"],), daemon=True)
+    thread.start()
+    try:
+        for _ in range(600):
+            if servers:
+                break
+            thread.join(0.05)
+        (server,) = servers
+        assert server.host == "127.0.0.1"
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/admin/{read_secrets(tmp_path / 's').admin}",
+                                    timeout=30) as resp:
+            assert resp.status == 200
+    finally:
+        servers and servers[0].shutdown()
+        thread.join(timeout=30)
+    out = capsys.readouterr().out
+    assert f"listening on 127.0.0.1:{server.server_port} (this machine only)" in out and "Stopped" in out
+    assert f"rater-01: http://127.0.0.1:{server.server_port}/r/" in out
+
+
+@pytest.mark.slow
 def test_serve_binds_localhost_prints_links_and_stops_on_ctrl_c(tmp_path):
     make_videos(tmp_path / "run", ["base", "tuned"], PROMPTS)
     assert main(["study", "create", str(tmp_path / "run"), "--out", str(tmp_path / "s"), "--raters", "1"]) == 0
