@@ -42,7 +42,7 @@ FLOAT_DAMPING = (0.12, 0.25)
 FLOAT_SUBMERGED = (0.35, 0.65)
 SWING_LENGTH = (0.32, 0.58)
 SWING_AMPLITUDE = (0.35, 0.55)
-SQUASH_MIN = (0.45, 0.65)
+SQUASH_MIN = (0.4, 0.6)
 STRETCH_MAX = (1.4, 1.8)
 VOLUME_EXPONENT = -0.5
 EXPLODE_SPEED = (0.45, 0.8)
@@ -172,6 +172,10 @@ def world_constants(config: WorldConfig) -> dict[str, Any]:
     ``T = c * sqrt(L_px)``); ``float_omega2_times_depth_px`` (``omega^2 * d = g``, omega in rad/frame);
     ``float_damping`` (zeta range); ``spin_decel_rad_per_frame2`` (range); ``volume_exponent``
     (``sx = sy ** e``); radii per size in px; frames, fps, height, width.
+
+    The world's clock is the frame (a clip spans ``frames - 1`` steps of world time whatever its fps),
+    so per-frame rates hold for every clip of this config; ``fps`` only sets playback speed. A video at
+    another fps showing the same motion scales them by ``(fps / video_fps) ** k``.
     """
     frames, height = config.frames, config.height
     span = frames - 1
