@@ -65,3 +65,15 @@ def test_concurrent_double_submissions_store_one_vote(tmp_path):
     (vote,) = store.votes()
     assert {r.stored_choice for r in results} == {vote.choice}
     store.close()
+
+
+def test_durability_mode_is_applied_and_checked(tmp_path):
+    store = VoteStore(tmp_path / "v.sqlite", "p", synchronous="NORMAL")
+    store.record("r1", 0, "left", 1)
+    assert store._conn().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    store.close()
+    full = VoteStore(tmp_path / "v.sqlite", "p")
+    assert full._conn().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL, the default
+    full.close()
+    with pytest.raises(StudyError, match="synchronous mode 'OFF'"):
+        VoteStore(tmp_path / "w.sqlite", "p", synchronous="OFF")

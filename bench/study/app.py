@@ -80,10 +80,11 @@ def _index(plan: StudyPlan, secrets: StudySecrets) -> dict[str, _RaterIndex]:
     return out
 
 
-def create_app(study_dir: str | Path, *, question: str | None = None) -> Flask:
+def create_app(study_dir: str | Path, *, question: str | None = None, synchronous: str = "FULL") -> Flask:
     """The Flask app serving the study in ``study_dir`` (``plan.json``, ``secrets.json``, ``votes.sqlite``).
 
-    ``question`` overrides the plan's question. The vote store is ``app.extensions["motive_study"].store``;
+    ``question`` overrides the plan's question; ``synchronous`` is the SQLite durability mode
+    (:mod:`bench.study.storage`). The vote store is ``app.extensions["motive_study"].store``;
     close it when the server stops.
     """
     study_dir = Path(study_dir)
@@ -92,7 +93,7 @@ def create_app(study_dir: str | Path, *, question: str | None = None) -> Flask:
     ctx = StudyContext(
         plan=plan,
         secrets=secrets,
-        store=VoteStore(study_dir / "votes.sqlite", plan.fingerprint()),
+        store=VoteStore(study_dir / "votes.sqlite", plan.fingerprint(), synchronous),
         question=(question or plan.question).strip(),
         raters=_index(plan, secrets),
     )

@@ -27,9 +27,9 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def make_study_server(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
-                      question: str | None = None, quiet: bool = False) -> BaseWSGIServer:
+                      question: str | None = None, quiet: bool = False, synchronous: str = "FULL") -> BaseWSGIServer:
     """A threaded server for the study (``port=0`` picks a free port: read ``server.server_port``)."""
-    app = create_app(study_dir, question=question)
+    app = create_app(study_dir, question=question, synchronous=synchronous)
     try:
         return make_server(host, port, app, threaded=True, request_handler=_QuietHandler if quiet else None)
     except OSError as exc:
