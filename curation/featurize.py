@@ -30,7 +30,7 @@ import torch
 from tqdm.auto import tqdm
 
 from curation.errors import NonFiniteError, ShapeError
-from curation.objective import ObjectiveConfig, masked_flow_loss, shared_noise
+from curation.objective import ObjectiveConfig, location_errors, masked_flow_loss, reduce_masked, shared_noise
 from curation.protocols import AttributableModel
 
 ZERO_MASK_REASON = "all-zero mask (no motion above the noise floor; zero_fallback='exclude')"
@@ -74,32 +74,42 @@ class GradientFeaturizer:
         with torch.no_grad():
             return self.model.encode_video(video[None]), self.model.encode_prompt([caption])
 
-    def gradient(self, latents: torch.Tensor, emb: torch.Tensor, mask: np.ndarray | torch.Tensor | None,
-                 t: float | None = None, eps: torch.Tensor | None = None) -> ClipGradient:
-        """Projected gradient of the masked loss for one encoded clip (``latents`` ``(1, C, F', H', W')``).
+    def gradients(self, latents: torch.Tensor, emb: torch.Tensor,
+                  masks: Sequence[np.ndarray | torch.Tensor | None], t: float | None = None) -> list[ClipGradient]:
+        """Projected gradients of the loss under each of ``masks`` for one encoded clip, from one shared
+        forward pass (``latents`` ``(1, C, F', H', W')``; a mask ``(F', H', W')`` or ``None`` = ones).
 
-        Raises :class:`NonFiniteError` when the loss or any gradient entry is NaN/Inf.
+        Raises :class:`NonFiniteError` when a loss or any gradient entry is NaN/Inf.
         """
         for _, p in self.params:
             p.grad = None
-        m = None if mask is None else torch.as_tensor(mask, dtype=torch.float32)
-        loss = masked_flow_loss(self.model, latents, emb, self.eps_for(latents) if eps is None else eps, m,
-                                t=self.objective.t_fix if t is None else t)
-        if not torch.isfinite(loss):
-            raise NonFiniteError(f"non-finite loss {loss.item()}")
-        loss.backward()
-        grads, names, sq = [], [], 0.0
-        for name, p in self.params:
-            g = (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
-            grads.append(g)
-            names.append(name)
-            sq += float(torch.dot(g, g))
-        feature = self.projector.project_stream(grads, names=names)  # raises NonFiniteError naming the chunk
-        for _, p in self.params:
-            p.grad = None
-        if not math.isfinite(sq):
-            raise NonFiniteError(f"non-finite gradient norm {sq}")
-        return ClipGradient(feature=feature.detach().numpy().astype(np.float32), loss=float(loss.detach()), grad_norm=math.sqrt(sq))
+        err = location_errors(self.model, latents, emb, self.eps_for(latents),
+                              t=self.objective.t_fix if t is None else t)
+        out = []
+        for j, mask in enumerate(masks):
+            loss = reduce_masked(err, None if mask is None else torch.as_tensor(mask, dtype=torch.float32))
+            if not torch.isfinite(loss):
+                raise NonFiniteError(f"non-finite loss {loss.item()}")
+            loss.backward(retain_graph=j < len(masks) - 1)
+            grads, names, sq = [], [], 0.0
+            for name, p in self.params:
+                g = (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
+                grads.append(g)
+                names.append(name)
+                sq += float(torch.dot(g, g))
+            feature = self.projector.project_stream(grads, names=names)  # raises NonFiniteError naming the chunk
+            for _, p in self.params:
+                p.grad = None
+            if not math.isfinite(sq):
+                raise NonFiniteError(f"non-finite gradient norm {sq}")
+            out.append(ClipGradient(feature=feature.detach().numpy().astype(np.float32),
+                                    loss=float(loss.detach()), grad_norm=math.sqrt(sq)))
+        return out
+
+    def gradient(self, latents: torch.Tensor, emb: torch.Tensor, mask: np.ndarray | torch.Tensor | None,
+                 t: float | None = None) -> ClipGradient:
+        """Projected gradient of the masked loss for one encoded clip (see :meth:`gradients`)."""
+        return self.gradients(latents, emb, [mask], t)[0]
 
     def flat_gradient(self, latents: torch.Tensor, emb: torch.Tensor, mask: np.ndarray | torch.Tensor | None,
                       t: float | None = None) -> torch.Tensor:
@@ -116,37 +126,50 @@ class GradientFeaturizer:
             p.grad = None
         return flat
 
-    def featurize(self, store, items: Sequence[tuple[str, str]], video_of: Callable[[str], torch.Tensor],
-                  mask_of: Callable[[str], np.ndarray | None] | None, zero_mask: Callable[[str], bool] | None = None,
-                  desc: str = "features") -> dict[str, int]:
-        """Fill ``store`` for ``items`` = ``[(clip_id, caption), ...]`` (row ``i`` is ``items[i]``).
+    def featurize(self, stores: dict[str, object], items: Sequence[tuple[str, str]],
+                  video_of: Callable[[str], torch.Tensor],
+                  mask_of: dict[str, Callable[[str], np.ndarray | None] | None],
+                  zero_mask: Callable[[str], bool] | None = None, desc: str = "features") -> dict[str, dict[str, int]]:
+        """Fill several feature stores at once for ``items`` = ``[(clip_id, caption), ...]`` (row ``i`` of
+        every store is ``items[i]``), sharing one encode and one forward pass per clip.
 
-        ``video_of(clip_id)`` gives ``(3, F, H, W)``; ``mask_of(clip_id)`` gives ``(F', H', W')`` or
-        ``None`` (``mask_of=None``: whole-video features). ``zero_mask(clip_id)`` says the clip's mask
-        is all zeros; such rows are marked failed with :data:`ZERO_MASK_REASON`. Rows already done are
-        skipped (resume). Returns counts ``{"done", "failed_nonfinite", "failed_zero_mask", "skipped"}``.
+        ``stores`` maps a name (e.g. ``"motive"``, ``"whole_video"``) to a :class:`~curation.store.FeatureStore`;
+        ``mask_of[name](clip_id)`` gives that store's ``(F', H', W')`` mask, or ``mask_of[name] = None`` for
+        whole-video features. ``zero_mask(clip_id)`` says the clip's motion mask is all zeros: the masked
+        stores (those with a mask function) mark its row failed with :data:`ZERO_MASK_REASON`. A
+        non-finite loss or gradient marks the row failed in every store still pending. Rows done in a store
+        are skipped (resume). Returns per store ``{"done", "failed_nonfinite", "failed_zero_mask", "skipped"}``.
         """
-        counts = {"done": 0, "failed_nonfinite": 0, "failed_zero_mask": 0, "skipped": 0}
-        pending = set(store.pending())
-        counts["skipped"] = len(items) - len(pending)
-        for row in tqdm(sorted(pending), desc=desc, leave=False):
+        names = list(stores)
+        counts = {n: {"done": 0, "failed_nonfinite": 0, "failed_zero_mask": 0, "skipped": 0} for n in names}
+        pending = {n: set(stores[n].pending()) for n in names}
+        for n in names:
+            counts[n]["skipped"] = len(items) - len(pending[n])
+        rows = sorted(set().union(*pending.values()))
+        for row in tqdm(rows, desc=desc, leave=False, mininterval=2.0):
             clip_id, caption = items[row]
+            todo = [n for n in names if row in pending[n]]
             if zero_mask is not None and zero_mask(clip_id):
-                store.mark_failed(row, ZERO_MASK_REASON)
-                counts["failed_zero_mask"] += 1
-                continue
-            mask = mask_of(clip_id) if mask_of is not None else None
+                for n in [n for n in todo if mask_of[n] is not None]:
+                    stores[n].mark_failed(row, ZERO_MASK_REASON, clip_id=clip_id)
+                    counts[n]["failed_zero_mask"] += 1
+                todo = [n for n in todo if mask_of[n] is None]
+                if not todo:
+                    continue
+            masks = [mask_of[n](clip_id) if mask_of[n] is not None else None for n in todo]
             latents, emb = self.encode(video_of(clip_id), caption)
             try:
-                g = self.gradient(latents, emb, mask)
+                results = self.gradients(latents, emb, masks)
             except NonFiniteError as exc:
-                store.mark_failed(row, f"non-finite gradient: {exc}")
-                counts["failed_nonfinite"] += 1
+                for n in todo:
+                    stores[n].mark_failed(row, f"non-finite gradient: {exc}", clip_id=clip_id)
+                    counts[n]["failed_nonfinite"] += 1
                 continue
-            coverage = 1.0 if mask is None else float(np.asarray(mask).mean())
-            store.write_row(row, g.feature, clip_id=clip_id, grad_norm=g.grad_norm, loss=g.loss,
-                            mask_coverage=coverage)
-            counts["done"] += 1
+            for n, mask, g in zip(todo, masks, results):
+                coverage = 1.0 if mask is None else float(np.asarray(mask).mean())
+                stores[n].write_row(row, g.feature, clip_id=clip_id, grad_norm=g.grad_norm, loss=g.loss,
+                                    mask_coverage=coverage)
+                counts[n]["done"] += 1
         return counts
 
 

@@ -48,6 +48,38 @@ def shared_noise(shape: tuple[int, ...], noise_seed: int) -> torch.Tensor:
     return torch.randn(shape, generator=gen, dtype=torch.float32)
 
 
+def location_errors(
+    model: AttributableModel, latents: torch.Tensor, emb: torch.Tensor, eps: torch.Tensor, t: float = 751.0
+) -> torch.Tensor:
+    """Channel-mean squared velocity error per latent location: ``(B, F', H', W')`` (differentiable).
+
+    ``latents``: clean ``h``, ``(B, C, F', H', W')``; ``emb``: prompt embeddings for ``velocity``;
+    ``eps``: ``(C, F', H', W')`` or ``(B, C, F', H', W')``; ``t``: the timestep ``1000 * sigma``.
+    """
+    if latents.ndim != 5:
+        raise ShapeError(f"latents of shape {tuple(latents.shape)}; expected (B, C, F', H', W').")
+    if eps.shape[-4:] != latents.shape[-4:]:
+        raise ShapeError(f"eps of shape {tuple(eps.shape)} for latents {tuple(latents.shape)}; "
+                         "expected the standard latent shape - standardise every clip to one format.")
+    sigma = float(t) / 1000.0
+    eps = eps.to(latents.dtype).expand_as(latents)
+    z = (1.0 - sigma) * latents + sigma * eps
+    tt = torch.full((latents.shape[0],), float(t), dtype=latents.dtype, device=latents.device)
+    v = model.velocity(z, tt, emb)
+    return (v - (eps - latents)).pow(2).mean(dim=1)
+
+
+def reduce_masked(err: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """``mean(mask * err)`` over batch and latent locations; ``mask`` ``(F', H', W')``/``(B, F', H', W')``
+    or ``None`` for all ones. ``err``: ``(B, F', H', W')`` from :func:`location_errors`."""
+    if mask is None:
+        return err.mean()
+    if mask.shape[-3:] != err.shape[-3:]:
+        raise ShapeError(f"mask of shape {tuple(mask.shape)} for latent grid {tuple(err.shape[-3:])}; "
+                         "expected (F', H', W') from a MaskBuilder with this backend's latent_geometry.")
+    return (mask.to(err.dtype) * err).mean()
+
+
 def masked_flow_loss(
     model: AttributableModel,
     latents: torch.Tensor,
@@ -62,20 +94,4 @@ def masked_flow_loss(
     ``eps``: ``(C, F', H', W')`` or ``(B, C, F', H', W')``; ``mask``: ``(F', H', W')`` or
     ``(B, F', H', W')`` float weights, ``None`` for all ones; ``t``: the timestep ``1000 * sigma``.
     """
-    if latents.ndim != 5:
-        raise ShapeError(f"latents of shape {tuple(latents.shape)}; expected (B, C, F', H', W').")
-    if eps.shape[-4:] != latents.shape[-4:]:
-        raise ShapeError(f"eps of shape {tuple(eps.shape)} for latents {tuple(latents.shape)}; "
-                         "expected the standard latent shape - standardise every clip to one format.")
-    sigma = float(t) / 1000.0
-    eps = eps.to(latents.dtype).expand_as(latents)
-    z = (1.0 - sigma) * latents + sigma * eps
-    tt = torch.full((latents.shape[0],), float(t), dtype=latents.dtype, device=latents.device)
-    v = model.velocity(z, tt, emb)
-    err = (v - (eps - latents)).pow(2).mean(dim=1)  # (B, F', H', W'), channel mean
-    if mask is None:
-        return err.mean()
-    if mask.shape[-3:] != err.shape[-3:]:
-        raise ShapeError(f"mask of shape {tuple(mask.shape)} for latent grid {tuple(err.shape[-3:])}; "
-                         "expected (F', H', W') from a MaskBuilder with this backend's latent_geometry.")
-    return (mask.to(err.dtype) * err).mean()
+    return reduce_masked(location_errors(model, latents, emb, eps, t), mask)

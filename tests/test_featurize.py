@@ -44,6 +44,14 @@ def test_streamed_feature_equals_projected_flat_gradient(feat):
     assert "embed.weight" not in [n for n, _ in feat.params]
 
 
+def test_shared_forward_equals_separate_passes(feat):
+    lat, emb = feat.encode(_videos(1)["c0"], "a ball bounces")
+    mask = np.random.default_rng(1).random(lat.shape[2:]).astype(np.float32)
+    pair = feat.gradients(lat, emb, [mask, None])
+    np.testing.assert_allclose(pair[0].feature, feat.gradient(lat, emb, mask).feature, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(pair[1].feature, feat.gradient(lat, emb, None).feature, rtol=1e-5, atol=1e-7)
+
+
 def test_mask_changes_feature_and_ones_equals_none(feat):
     lat, emb = feat.encode(_videos(1)["c0"], "a ball bounces")
     ones = feat.gradient(lat, emb, np.ones(lat.shape[2:], np.float32)).feature
@@ -70,9 +78,13 @@ def test_store_resume_failures_and_counts(feat, tmp_path):
 
     feat.encode = encode
     store = FeatureStore.create(tmp_path / "s", 5, 32, {"spec": feat.projector.spec.to_dict()})
-    counts = feat.featurize(store, items, videos.__getitem__, masks.__getitem__,
-                            zero_mask=lambda cid: not masks[cid].any())
-    assert counts == {"done": 3, "failed_nonfinite": 1, "failed_zero_mask": 1, "skipped": 0}
+    whole = FeatureStore.create(tmp_path / "w", 5, 32, {"spec": feat.projector.spec.to_dict()})
+    counts = feat.featurize({"motive": store, "whole": whole}, items, videos.__getitem__,
+                            {"motive": masks.__getitem__, "whole": None}, zero_mask=lambda cid: not masks[cid].any())
+    assert counts["motive"] == {"done": 3, "failed_nonfinite": 1, "failed_zero_mask": 1, "skipped": 0}
+    assert counts["whole"] == {"done": 4, "failed_nonfinite": 1, "failed_zero_mask": 0, "skipped": 0}
+    # the mask here is all ones, so the shared forward pass gives the whole-video feature exactly
+    np.testing.assert_allclose(store.features[0], whole.features[0], rtol=1e-6)
     rows = store.rows()
     assert list(rows.status) == ["done", "failed", "done", "failed", "done"]
     assert rows.reason[3] == ZERO_MASK_REASON and "non-finite" in rows.reason[1]
@@ -80,8 +92,8 @@ def test_store_resume_failures_and_counts(feat, tmp_path):
     first = np.array(store.features[0])
     store.close()
     again = FeatureStore.open(tmp_path / "s", {"spec": feat.projector.spec.to_dict()})
-    counts2 = feat.featurize(again, items, videos.__getitem__, masks.__getitem__)
-    assert counts2["done"] == 0 and counts2["skipped"] == 5
+    counts2 = feat.featurize({"m": again}, items, videos.__getitem__, {"m": masks.__getitem__})
+    assert counts2["m"]["done"] == 0 and counts2["m"]["skipped"] == 5
     np.testing.assert_array_equal(again.features[0], first)
 
 
