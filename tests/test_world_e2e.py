@@ -1,8 +1,8 @@
 """A world clip written by ``bench.videoio.write_mp4`` at native 32 x 32 plays through in headless Chromium.
 
 Marked slow (run with ``-m slow``): tests/test_study_e2e.py already plays ``write_mp4`` world clips in
-Chromium in the default run. Skipped with a reason where Debian's chromium or Playwright is absent, except under CI (``CI`` set),
-where that is a failure (the same rule as tests/test_study_e2e.py).
+Chromium in the default run. Skipped with a reason where Debian's chromium or Playwright is absent,
+except under CI (``CI`` set), where that is a failure (the same rule as tests/test_study_e2e.py).
 """
 
 from __future__ import annotations

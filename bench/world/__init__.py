@@ -3,13 +3,13 @@
 Ten motion categories x four labels (``plausible``, ``violating``, ``static``, ``camera_only``), one
 caption template, three disjoint versioned sets (corpus, queries, test prompts) and world constants for
 the physics scorer. Modules: :mod:`.spec` (what a clip is), :mod:`.physics` (constants, parameter
-draws), :mod:`.motion` (per-frame kinematics), :mod:`.render` (rasteriser), :mod:`.captions`,
+draws), :mod:`.motion` (per-frame kinematics), :mod:`.raster` (the rasteriser: render, render_many, to_tensor), :mod:`.captions`,
 :mod:`.sets`, :mod:`.export` (mp4 + metadata CSV).
 """
 
 from bench.world.captions import CUES, VERBS, caption, prompt_text, vocabulary, words
 from bench.world.physics import world_constants
-from bench.world.render import render, render_many, to_tensor
+from bench.world.raster import render, render_many, to_tensor
 from bench.world.sets import (
     DEFAULT_MIX,
     TestPrompt,

@@ -22,7 +22,7 @@ import numpy as np
 from bench.errors import WorldError
 from bench.videoio import write_mp4
 from bench.world.physics import world_constants
-from bench.world.render import render
+from bench.world.raster import render
 from bench.world.sets import build_corpus, build_queries, load_test_prompts
 from bench.world.spec import WORLD_VERSION, ClipSpec, WorldConfig
 

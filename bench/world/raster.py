@@ -5,7 +5,7 @@ then a box filter). Coordinates are world units (scene heights, y down); the cam
 :class:`bench.world.motion.Motion` is added to every screen point, so a pan moves object, props and
 textured background together. Styles: ``plausible``, ``static`` and ``camera_only`` objects are shaded
 (light from the top left); ``violating`` ones are flat with dark outlines (the cartoon look).
-Layer order: background (plain / checkered / striped) and ground, props (string, press, hanger), the
+Layer order: background (plain / checkered / striped) and ground, props (string, hanger, pin), the
 object or its fragments, the pin, then the water tint (float).
 """
 
@@ -131,10 +131,9 @@ def _draw_object(img, X, Y, pose, radius, spec: ClipSpec, textured: bool) -> Non
 
 
 def _draw_props(img, X, Y, m: Motion, spec: ClipSpec, colour: np.ndarray) -> None:
-    """Paint the category's prop: the pendulum string, the press above a squashed body, the hanger bar."""
+    """Paint the category's prop: the pendulum string, the hanger bar, the spin axle's pin."""
     r = spec.appearance.radius
-    h = r * SHAPE_EXTENT[spec.appearance.shape]
-    cx, cy, sy = m.cx[:, None, None], m.cy[:, None, None], m.sy[:, None, None]
+    cx, cy = m.cx[:, None, None], m.cy[:, None, None]
     if m.prop == "string":
         ax, ay = m.anchor
         box = _crop(img, X, Y, (min(ax, cx.min()) - 0.09, max(ax, cx.max()) + 0.09), (ay - 0.03, cy.max()))
@@ -145,15 +144,6 @@ def _draw_props(img, X, Y, m: Motion, spec: ClipSpec, colour: np.ndarray) -> Non
         t = np.clip(((X - ax) * bx + (Y - ay) * by) / (bx * bx + by * by), 0.0, 1.0)
         string = np.hypot(X - ax - t * bx, Y - ay - t * by) < 0.016
         _paint(img, string | ((np.abs(X - ax) < 0.08) & (np.abs(Y - ay) < 0.02)), colour)
-    elif m.prop == "press":
-        top = cy - h * sy
-        box = _crop(img, X, Y, (cx.min() - 1.8 * r, cx.max() + 1.8 * r), (-np.inf, top.max()))
-        if box is None:
-            return
-        img, X, Y = box
-        plate = (np.abs(X - cx) < 1.8 * r) & (Y > top - 0.06) & (Y <= top)
-        rod = (np.abs(X - cx) < 0.025) & (Y <= top - 0.06)
-        _paint(img, plate | rod, colour)
     elif m.prop == "hanger":
         ax, ay = m.anchor
         box = _crop(img, X, Y, (ax - 2.0 * r, ax + 2.0 * r), (PIVOT_Y, ay))
