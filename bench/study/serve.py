@@ -53,6 +53,8 @@ def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, ques
           echo: Callable[[str], None] = functools.partial(print, flush=True)) -> None:
     """Serve until interrupted, after printing the address, the bind scope and every link."""
     server = make_study_server(study_dir, host, port, question)
+    import evaluators.preference  # noqa: F401  (pandas/scipy/statsmodels: load now, not on the first status poll)
+
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{server.server_port}"
     scope = ("this machine only" if host in ("127.0.0.1", "localhost", "::1")
