@@ -20,7 +20,7 @@ from curation.errors import NonFiniteError, ShapeError
 from curation.projection.spec import ProjectorSpec
 
 #: Input coordinates (per batch row) processed together; groups have ``max(1, GROUP_ELEMS // n)`` blocks.
-GROUP_ELEMS = 1 << 18
+GROUP_ELEMS = 1 << 16
 
 
 class Projector(abc.ABC):
@@ -92,7 +92,8 @@ class Projector(abc.ABC):
                     raise ShapeError(f"chunks must be (n_i,) or (B, n_i); chunk 0 has shape {tuple(chunk.shape)}")
                 squeeze = chunk.dim() == 1
                 batch = 1 if squeeze else chunk.shape[0]
-                buf = torch.zeros(batch, group_len, dtype=torch.float32, device=chunk.device)
+                buf = torch.zeros(batch, min(group_len, self.spec.num_blocks * n), dtype=torch.float32,
+                                  device=chunk.device)
             t = chunk.reshape(1, -1) if (squeeze and chunk.dim() == 1) else chunk
             if t.dim() != 2 or t.shape[0] != batch or (squeeze and chunk.dim() != 1):
                 raise ShapeError(f"chunk {ci} has shape {tuple(chunk.shape)} but chunk 0 set the layout "

@@ -30,10 +30,10 @@ import torch
 
 from curation.projection import hashrng
 from curation.projection.base import Projector
-from curation.projection.fwht import fold_halves, fwht, tree_sum
+from curation.projection.fwht import fold_halves, hadamard_kron, kron_layout, tree_sum
 from curation.projection.spec import ProjectorSpec, next_pow2
 
-#: Per-block randomness is cached up to this many bytes by default (about 16 bytes per input coordinate).
+#: Per-block randomness is cached up to this many bytes by default (about 12 bytes per input coordinate).
 DEFAULT_CACHE_BYTES = 256 << 20
 
 
@@ -58,15 +58,22 @@ def block_parameters(spec: ProjectorSpec, blocks: range) -> dict[str, np.ndarray
 
 class FastfoodProjector(Projector):
     """Blockwise Fastfood (see the module docstring). ``cache_bytes`` bounds the per-block randomness kept
-    between calls (it is regenerated when it does not fit; the output is the same either way)."""
+    between calls (about 12 bytes per input coordinate; regenerated per call when the whole projector's
+    does not fit). The output is the same either way."""
 
     def __init__(self, spec: ProjectorSpec, cache_bytes: int = DEFAULT_CACHE_BYTES):
         if spec.kind != "fastfood":
             raise ValueError(f"FastfoodProjector needs kind 'fastfood', got {spec.kind!r}")
         super().__init__(spec)
-        self.k_pow2 = next_pow2(spec.output_dim)
-        per_group = self.group_blocks * (spec.block_size * 16 + spec.output_dim * 4)
-        self._cache_enabled = per_group * -(-spec.num_blocks // self.group_blocks) <= cache_bytes
+        n, k = spec.block_size, spec.output_dim
+        self.k_pow2 = next_pow2(k)
+        # Where the Kronecker Hadamard leaves each natural index, for the input block and the folded block.
+        self._pos_n = np.argsort(kron_layout(n))
+        nat_k = kron_layout(self.k_pow2)
+        self._nat_k = nat_k
+        self._out_pos = torch.from_numpy(np.argsort(nat_k)[:k].copy())
+        self.cache_bytes = int(cache_bytes)
+        self._cache_enabled = spec.num_blocks * (12 * n + 4 * self.k_pow2) <= self.cache_bytes
         self._cache: dict[tuple[int, str], dict[str, torch.Tensor]] = {}
 
     def _group_params(self, group: int, nblocks: int, device: torch.device) -> dict[str, torch.Tensor]:
@@ -74,15 +81,20 @@ class FastfoodProjector(Projector):
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        n = self.spec.block_size
+        n, k = self.spec.block_size, self.spec.output_dim
         first = group * self.group_blocks
         p = block_parameters(self.spec, range(first, first + nblocks))
-        offsets = (np.arange(nblocks, dtype=np.int64) * n)[:, None]
+        # gather index: natural Pi order -> position of pi(l) in the Kronecker layout, plus the block offset
+        flat = self._pos_n[p["perm"]] + (np.arange(nblocks, dtype=np.int64) * n)[:, None]
+        scale = np.zeros((nblocks, self.k_pow2), dtype=np.float32)
+        nat = self._nat_k
+        keep = nat < k
+        scale[:, keep] = p["scale"][:, nat[keep]]
         params = {
             "beta": torch.from_numpy(p["beta"]).to(device),
-            "flat_perm": torch.from_numpy((p["perm"] + offsets).reshape(-1)).to(device),
-            "g": torch.from_numpy(p["g"]).to(device),
-            "scale": torch.from_numpy(p["scale"].astype(np.float32)).to(device),
+            "flat_perm": torch.from_numpy(flat.reshape(-1).astype(np.int32)).to(device),
+            "g": torch.from_numpy(p["g"].reshape(-1)).to(device),
+            "scale": torch.from_numpy(scale).to(device),
         }
         if self._cache_enabled:
             self._cache[key] = params
@@ -90,14 +102,14 @@ class FastfoodProjector(Projector):
 
     def _project_group(self, xg: torch.Tensor, group: int) -> torch.Tensor:
         bsz, nblocks, n = xg.shape
-        k = self.spec.output_dim
         p = self._group_params(group, nblocks, xg.device)
-        u = fwht(xg * p["beta"])  # H B x, (B, G, n)
-        w = torch.index_select(u.view(bsz, nblocks * n), 1, p["flat_perm"]).view(bsz, nblocks, n)
+        u = hadamard_kron(xg * p["beta"]).view(bsz, nblocks * n)  # H B x, Kronecker layout
+        w = torch.index_select(u, 1, p["flat_perm"])  # Pi, natural order
         w.mul_(p["g"])  # G Pi H B x
-        y = fwht(fold_halves(w, self.k_pow2))[..., :k]  # first k rows of H_n applied
-        y = y * p["scale"]  # (B, G, k)
-        return tree_sum(y, 1)
+        f = fold_halves(w.view(bsz, nblocks, n), self.k_pow2)  # (B, G, k2)
+        y = hadamard_kron(f).view(bsz, nblocks, self.k_pow2)  # first k2 rows of H_n, layout order
+        y.mul_(p["scale"])  # S (zero on the dropped rows)
+        return torch.index_select(tree_sum(y, 1), 1, self._out_pos.to(xg.device))  # (B, k) natural order
 
     def explicit_matrix(self) -> np.ndarray:
         """The k x d matrix in float64, built densely from the spec (for tests; small d only)."""

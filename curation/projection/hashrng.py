@@ -10,6 +10,8 @@ Arrays are shaped ``(R, n)`` for ``R`` keys (blocks) at once.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from curation.seeds import derive_seed
@@ -55,19 +57,22 @@ def signs(keys: np.ndarray, n: int) -> np.ndarray:
     return 1.0 - 2.0 * bits
 
 
-def normals(keys: np.ndarray, n: int) -> np.ndarray:
-    """``(R, n)`` float32 standard normals by Box-Muller (computed in float64, then rounded).
+@lru_cache(maxsize=1)
+def normal_table() -> np.ndarray:
+    """float32 ``(65536,)`` standard normal quantiles at the bin midpoints ``(i + 0.5) / 65536``."""
+    from scipy.special import ndtri
 
-    Pair ``p`` uses the uniforms at positions ``2p`` and ``2p+1``; the even entry takes the cosine.
+    return ndtri((np.arange(1 << 16, dtype=np.float64) + 0.5) / (1 << 16)).astype(np.float32)
+
+
+def normals(keys: np.ndarray, n: int) -> np.ndarray:
+    """``(R, n)`` float32 standard normals by inverse CDF: the top 16 bits of each hash pick one of 65536
+    equiprobable quantiles (:func:`normal_table`; unit variance to 1e-4, tails cut at +-4.33).
+
+    A table look-up is used instead of Box-Muller because it is ~10x cheaper to regenerate and gives the
+    same values on every platform (no libm transcendental in the loop).
     """
-    m = -(-n // 2)
-    u = uniforms(keys, 2 * m).reshape(-1, m, 2)
-    r = np.sqrt(-2.0 * np.log(u[..., 0]))
-    theta = (2.0 * np.pi) * u[..., 1]
-    out = np.empty((u.shape[0], m, 2), dtype=np.float64)
-    out[..., 0] = r * np.cos(theta)
-    out[..., 1] = r * np.sin(theta)
-    return out.reshape(u.shape[0], 2 * m)[:, :n].astype(np.float32)
+    return normal_table()[hash32(keys, n) >> np.uint32(16)]
 
 
 def permutations(keys: np.ndarray, bits: int, rounds: int = 4) -> np.ndarray:
