@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.videoio import VideoIOError, read_video, write_mp4
+from bench.videoio import VideoIOError, read_video, write_mp4, write_mp4_many
 from bench.world import Appearance, WorldConfig, make_spec, render
 from bench.world.export import upscale_frames
 
@@ -37,6 +37,29 @@ def test_write_mp4_refuses_bad_frames(tmp_path):
         write_mp4(tmp_path / "a.mp4", np.zeros((3, 15, 16, 3), np.uint8), fps=8)
     with pytest.raises(VideoIOError, match="cannot open"):
         read_video(tmp_path / "missing.mp4")
+
+
+def test_many_clips_in_one_encoder_land_in_their_own_files(tmp_path):
+    colours = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
+    clips = [np.broadcast_to(np.array(c, np.uint8), (9, 16, 16, 3)).copy() for c in colours]
+    clips[1][4:] = 255  # a change mid-clip must stay inside clip 1
+    paths = [tmp_path / "a" / "red.mp4", tmp_path / "b" / "green.mp4", tmp_path / "blue.mp4"]
+    seen = []
+    write_mp4_many(paths, iter(clips), fps=8, on_clip=seen.append)
+    assert seen == [0, 1, 2] and not list(tmp_path.glob("**/.mp4s-*"))
+    for path, clip in zip(paths, clips):
+        back, fps = read_video(path)
+        assert back.shape == clip.shape and fps == pytest.approx(8.0)
+        assert np.abs(back.astype(np.int16) - clip).mean() < 4.0, path.name
+
+
+def test_write_mp4_many_refuses_mismatches(tmp_path):
+    one = np.zeros((5, 16, 16, 3), np.uint8)
+    with pytest.raises(VideoIOError, match="one shape"):
+        write_mp4_many([tmp_path / "a.mp4", tmp_path / "b.mp4"], [one, np.zeros((5, 16, 18, 3), np.uint8)], fps=8)
+    with pytest.raises(VideoIOError, match="got 1 clips for 2 paths"):
+        write_mp4_many([tmp_path / "a.mp4", tmp_path / "b.mp4"], [one], fps=8)
+    assert not list(tmp_path.glob("*.mp4"))
 
 
 def test_upscale_is_nearest_neighbour():

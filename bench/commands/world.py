@@ -21,7 +21,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--width", type=int, default=32, help="frame width in pixels (default 32)")
     parser.add_argument("--fps", type=int, default=8, help="frames per second (default 8)")
     parser.add_argument("--seed", type=int, default=0, help="base seed of the corpus and queries (default 0)")
-    parser.add_argument("--workers", type=int, default=2, help="parallel mp4 encoders (default 2)")
     parser.add_argument(
         "--upscale", type=int, default=1,
         help="nearest-neighbour enlargement of the exported mp4s only (default 1 = native size)",
@@ -34,8 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from bench.world.export import export_sets
 
     config = WorldConfig(frames=args.frames, height=args.height, width=args.width, fps=args.fps, seed=args.seed)
-    csv_path = export_sets(args.out, config, n=args.n, sets=tuple(args.sets), upscale=args.upscale,
-                           workers=args.workers)
+    csv_path = export_sets(args.out, config, n=args.n, sets=tuple(args.sets), upscale=args.upscale)
     write_manifest(
         args.out,
         build_manifest(

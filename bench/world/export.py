@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from bench.errors import WorldError
-from bench.videoio import write_mp4
+from bench.videoio import write_mp4_many
 from bench.world.physics import world_constants
 from bench.world.raster import render
 from bench.world.sets import build_corpus, build_queries, load_test_prompts
@@ -38,15 +38,13 @@ def upscale_frames(frames: np.ndarray, factor: int) -> np.ndarray:
 
 def export_clips(
     specs: list[ClipSpec], config: WorldConfig, directory: str | Path, set_name: str,
-    upscale: int = 1, progress: bool = True, extra: dict[str, dict[str, Any]] | None = None, workers: int = 2,
+    upscale: int = 1, progress: bool = True, extra: dict[str, dict[str, Any]] | None = None,
+    chunk: int = 500,
 ) -> list[dict[str, Any]]:
     """Render and write ``specs`` as ``directory/<clip_id>.mp4``; returns their metadata rows in spec order.
 
-    Rendering runs here; the H.264 encodes (one ffmpeg process each, ~0.15 s mostly process start-up)
-    run on ``workers`` threads.
+    Clips are encoded ``chunk`` at a time in one ffmpeg process each (:func:`bench.videoio.write_mp4_many`).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     bar = None
@@ -54,29 +52,27 @@ def export_clips(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(specs), desc=f"world {set_name}", unit="clip")
-    rows = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = []
-        for spec in specs:
-            path = directory / f"{spec.clip_id}.mp4"
-            if len(futures) >= 8 * max(1, workers):  # bound the frames waiting to be encoded
-                futures[-8 * max(1, workers)].result()
-            futures.append(pool.submit(write_mp4, path, upscale_frames(render(spec, config), upscale), config.fps))
-            if bar is not None:
-                futures[-1].add_done_callback(lambda _: bar.update(1))
-            row = {"set": set_name, "path": str(path.relative_to(directory.parent)), **spec.to_row()}
-            row.update((extra or {}).get(spec.clip_id, {}))
-            rows.append(row)
-        for future in futures:
-            future.result()  # re-raise any encoding error
+    for lo in range(0, len(specs), chunk):
+        part = specs[lo : lo + chunk]
+        write_mp4_many(
+            [directory / f"{spec.clip_id}.mp4" for spec in part],
+            (upscale_frames(render(spec, config), upscale) for spec in part),
+            config.fps,
+            on_clip=(lambda _: bar.update(1)) if bar is not None else None,
+        )
     if bar is not None:
         bar.close()
+    rows = []
+    for spec in specs:
+        row = {"set": set_name, "path": f"{directory.name}/{spec.clip_id}.mp4", **spec.to_row()}
+        row.update((extra or {}).get(spec.clip_id, {}))
+        rows.append(row)
     return rows
 
 
 def export_sets(
     out: str | Path, config: WorldConfig, n: int = 2000, sets: tuple[str, ...] = SETS,
-    upscale: int = 1, progress: bool = True, workers: int = 2,
+    upscale: int = 1, progress: bool = True,
 ) -> Path:
     """Export the chosen sets under ``out``; returns the path of ``metadata.csv``."""
     import pandas as pd
@@ -89,16 +85,14 @@ def export_sets(
     out = Path(out)
     rows: list[dict[str, Any]] = []
     if "corpus" in sets:
-        rows += export_clips(build_corpus(config, n=n), config, out / "corpus", "corpus", upscale, progress,
-                             workers=workers)
+        rows += export_clips(build_corpus(config, n=n), config, out / "corpus", "corpus", upscale, progress)
     if "queries" in sets:
-        rows += export_clips(build_queries(config), config, out / "queries", "queries", upscale, progress,
-                             workers=workers)
+        rows += export_clips(build_queries(config), config, out / "queries", "queries", upscale, progress)
     if "test" in sets:
         prompts = load_test_prompts()
         extra = {f"test-{p.prompt_id}": {"prompt_id": p.prompt_id, "prompt": p.caption} for p in prompts}
         specs = [p.to_spec(config) for p in prompts]
-        rows += export_clips(specs, config, out / "test", "test", upscale, progress, extra, workers)
+        rows += export_clips(specs, config, out / "test", "test", upscale, progress, extra)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "metadata.csv"
     pd.DataFrame(rows).to_csv(csv_path, index=False)
