@@ -227,3 +227,21 @@ def test_a_video_deleted_after_create_is_reported_when_serving(tmp_path):
     with pytest.raises(MissingVideosError, match="omega_model: .*roll-02-0.mp4"):
         create_app(study_dir)
     assert read_plan(study_dir) == plan
+
+
+def test_a_study_holding_its_videos_can_be_moved(tmp_path):
+    from study_helpers import make_videos
+
+    from bench.study.create import create_study
+
+    make_videos(tmp_path / "s" / "videos", MODELS, ("bounce-01", "roll-02"))
+    _, secrets = create_study(tmp_path / "s", [tmp_path / "s" / "videos"], 1, n_repeat=0, n_identical=0)
+    assert json.loads((tmp_path / "s" / "plan.json").read_text())["models"] == {m: f"videos/{m}" for m in MODELS}
+    (tmp_path / "s").rename(tmp_path / "moved")
+    app = create_app(tmp_path / "moved")
+    try:
+        client = app.test_client()
+        state = client.get(f"/api/r/{secrets.raters['rater-01']}/state").get_json()
+        assert client.get(state["item"]["left"]).data.startswith(b"video of ")
+    finally:
+        app.extensions["motive_study"].store.close()

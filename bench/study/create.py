@@ -3,7 +3,8 @@
 Layout of a study directory: ``plan.json`` (:mod:`bench.study.plan`), ``secrets.json``
 (:mod:`bench.study.tokens`, mode 0600), ``manifest.json`` (:mod:`bench.manifest`) and, once served,
 ``votes.sqlite`` (:mod:`bench.study.storage`). A directory that already holds a plan is refused, so
-votes are never orphaned by a new plan.
+votes are never orphaned by a new plan. Model folders inside the study directory (the demo's) are
+recorded relative to it, so such a study can be moved or copied whole; others are recorded absolute.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ def create_study(
         question=question, study=study or out.resolve().name,
     )
     out.mkdir(parents=True, exist_ok=True)
+    for model, folder in plan.models.items():  # videos inside the study directory move with it
+        if Path(folder).is_relative_to(out.resolve()):
+            plan.models[model] = str(Path(folder).relative_to(out.resolve()))
+    plan.root = out.resolve()
     study_secrets = new_secrets(list(plan.raters))
     write_secrets(study_secrets, out)
     plan_path = write_plan(plan, out)

@@ -62,15 +62,19 @@ class StudyPlan:
     study: str
     seed: int
     question: str
-    models: dict[str, str]  # model -> absolute folder
+    models: dict[str, str]  # model -> folder, absolute, or relative to the study directory (``root``)
     videos: dict[str, dict[str, str]]  # model -> "<prompt>-<seed>" -> file name in the folder
     pairings: list[tuple[str, str]]
     raters: dict[str, list[Item]]
     checks: dict[str, int] = field(default_factory=dict)  # {"repeat": k, "identical": k}
+    root: Path | None = field(default=None, compare=False)  # the study directory, set by read_plan
 
     def video_path(self, model: str, prompt: str, seed: int) -> Path:
         """Absolute path of ``model``'s video for (prompt, seed)."""
-        return Path(self.models[model]) / self.videos[model][f"{prompt}-{seed}"]
+        folder = Path(self.models[model])
+        if not folder.is_absolute() and self.root is not None:
+            folder = self.root / folder
+        return folder / self.videos[model][f"{prompt}-{seed}"]
 
     def fingerprint(self) -> str:
         """SHA-256 of what the stored votes refer to (models, pairings, every rater's items in order)."""
@@ -267,4 +271,5 @@ def read_plan(study_dir: str | Path) -> StudyPlan:
         pairings=[(a, b) for a, b in data["pairings"]],
         raters={r: [Item(**i) for i in items] for r, items in data["raters"].items()},
         checks=dict(data.get("checks", {})),
+        root=Path(study_dir).resolve(),
     )
