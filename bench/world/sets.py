@@ -9,7 +9,8 @@
 Disjointness (checked by the tests): test prompts use a plain background (as in the paper) and
 appearances no query uses in any category; the corpus never uses a (category, appearance) pair of a
 query or a test prompt; ids and seeds never repeat across sets. Every draw comes from
-``derive_seed(config.seed, WORLD_VERSION, set, index, ...)``; the test prompts from seed 0.
+``derive_seed(config.seed, WORLD_VERSION, set, index, ...)``; the test prompts from seed 0 and the
+fixed :data:`PROMPTS_VERSION`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ DEFAULT_MIX: dict[str, float] = {"plausible": 0.5, "violating": 0.25, "static": 
 QUERIES_PER_CATEGORY = 5
 PROMPTS_PER_CATEGORY = 5
 TEST_PROMPTS_RESOURCE = "test_prompts.json"
+# The test prompts were drawn under world-v1 and stay fixed across world versions (a benchmark set must
+# not move): their seeds and the file's version field use this name, not WORLD_VERSION.
+PROMPTS_VERSION = "world-v1"
 TEST_PROMPTS_SHA256 = "b579fc6006f4f33a0589865d466beaac4bb31bded3599227acafc520a64e08fa"
 
 
@@ -183,7 +187,7 @@ def generate_test_prompts() -> list[TestPrompt]:
     prompts, used = [], set()
     for category in CATEGORIES:
         for j in range(PROMPTS_PER_CATEGORY):
-            seed = derive_seed(0, WORLD_VERSION, "test_prompt", category, j)
+            seed = derive_seed(0, PROMPTS_VERSION, "test_prompt", category, j)
             a = _draw_unreserved(category, "plausible", seed, used, background="plain")
             used.add(a.key())
             prompts.append(TestPrompt(f"{category}-{j:02d}", category, prompt_text(category, a), seed, a))
@@ -192,7 +196,7 @@ def generate_test_prompts() -> list[TestPrompt]:
 
 def prompts_file_text(prompts: list[TestPrompt]) -> str:
     """The canonical file text of a prompt list (what the pinned hash is taken over)."""
-    body = {"world_version": WORLD_VERSION, "prompts": [p.to_dict() for p in prompts]}
+    body = {"world_version": PROMPTS_VERSION, "prompts": [p.to_dict() for p in prompts]}
     return json.dumps(body, indent=1, sort_keys=True) + "\n"
 
 

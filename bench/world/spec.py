@@ -16,7 +16,10 @@ from typing import Any, Mapping
 
 from bench.errors import WorldError
 
-WORLD_VERSION = "world-v1"
+# Bumped whenever rendering or parameter draws change, so caches keyed on it (the tiny backend's
+# pretrained model) are rebuilt. world-v1: first release. world-v2: upright boxes and unturned
+# squash/stretch bodies, no press plate over compress, higher bounces, gentler floating, lighter water.
+WORLD_VERSION = "world-v2"
 
 CATEGORIES: tuple[str, ...] = (
     "bounce", "compress", "explode", "float", "free_fall", "roll", "slide", "spin", "stretch", "swing",
