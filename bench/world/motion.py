@@ -74,6 +74,10 @@ def bounce_height(tau: np.ndarray, apex: float, e: float, linear: bool = False) 
 def _pendulum(theta0: float, length: float, times: np.ndarray) -> np.ndarray:
     """Angle of a nonlinear pendulum released from rest at ``theta0``, at ``times`` >= 0 (RK4)."""
     k = G / length
+
+    def rate(a: float, w: float) -> tuple[float, float]:
+        return w, -k * math.sin(a)
+
     steps_per_unit = 120  # RK4 with omega*dt < 0.1: error far below a pixel
     n = int(math.ceil(times.max() * steps_per_unit)) + 1
     dt = times.max() / (n - 1) if times.max() > 0 else 0.0
@@ -81,11 +85,10 @@ def _pendulum(theta0: float, length: float, times: np.ndarray) -> np.ndarray:
     grid = np.empty(n)
     for i in range(n):
         grid[i] = th
-        f = lambda a, w: (w, -k * math.sin(a))  # noqa: E731
-        k1 = f(th, om)
-        k2 = f(th + 0.5 * dt * k1[0], om + 0.5 * dt * k1[1])
-        k3 = f(th + 0.5 * dt * k2[0], om + 0.5 * dt * k2[1])
-        k4 = f(th + dt * k3[0], om + dt * k3[1])
+        k1 = rate(th, om)
+        k2 = rate(th + 0.5 * dt * k1[0], om + 0.5 * dt * k1[1])
+        k3 = rate(th + 0.5 * dt * k2[0], om + 0.5 * dt * k2[1])
+        k4 = rate(th + dt * k3[0], om + dt * k3[1])
         th += dt / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
         om += dt / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
     return np.interp(times, np.linspace(0, times.max(), n), grid)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.world.spec import Appearance, WorldConfig, check_category, check_label
+from bench.world.spec import SIZES, Appearance, WorldConfig, check_category, check_label
 
 G = 4.0  # gravity, scene heights per clip duration squared
 FLOOR_Y = 0.88  # top of the ground, scene heights from the top
@@ -182,8 +182,6 @@ def world_constants(config: WorldConfig) -> dict[str, Any]:
     g_px = G * height / span**2
     spin = [SPIN_OMEGA[0] / SPIN_STOP[1] / span**2, SPIN_OMEGA[1] / SPIN_STOP[0] / span**2]
     mu = [2 * SLIDE_DISTANCE[0] / (G * SLIDE_STOP[1] ** 2), 2 * SLIDE_DISTANCE[1] / (G * SLIDE_STOP[0] ** 2)]
-    from bench.world.spec import SIZES
-
     return {
         "frames": frames,
         "fps": config.fps,
