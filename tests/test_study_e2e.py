@@ -119,6 +119,7 @@ def test_a_rater_votes_by_mouse_and_keyboard_reloads_and_finishes(tmp_path, brow
         assert page.text_content("#progress-text") == f"Finished: {total} of {total}"
         html = page.content()
         assert not any(m in html for m in MODELS)
+        assert page.is_hidden("#error")  # no load or send error was shown
     finally:
         page.close()
         server.shutdown()

@@ -37,6 +37,7 @@
     if (s.finished) {
       document.getElementById("stage").hidden = true;
       document.getElementById("finished").hidden = false;
+      generation += 1;  // late events of the last pair are ignored
       ["left", "right"].forEach(function (k) { videos[k].removeAttribute("src"); videos[k].load(); });
       item = null;
       return;
@@ -56,6 +57,9 @@
         if (gen !== generation) return;
         ready += 1;
         if (ready === 2) playBoth();
+      };
+      v.onerror = function () {
+        if (gen === generation) showError("A video could not be loaded. Reload the page to try again.");
       };
       v.src = item[k];
       v.load();
