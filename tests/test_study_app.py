@@ -245,3 +245,21 @@ def test_a_study_holding_its_videos_can_be_moved(tmp_path):
         assert client.get(state["item"]["left"]).data.startswith(b"video of ")
     finally:
         app.extensions["motive_study"].store.close()
+
+
+def test_the_export_feeds_the_tally_with_check_rows_reported_apart(study, tmp_path):
+    from evaluators.preference import tally
+
+    study_dir, plan, secrets, _, client = study
+    for rater, tok in secrets.raters.items():
+        state = client.get(f"/api/r/{tok}/state").get_json()
+        for item in plan.raters[rater]:  # zeta always wins; identical pairs are ties
+            side = "tie" if item.check == "identical" else ("left" if item.left == "zeta_model" else "right")
+            state = _vote(client, tok, state["item"]["id"], side).get_json()
+    path, n = export_study(study_dir, tmp_path / "j.csv")
+    result = tally(read_judgments(path, models=MODELS), reference="zeta_model", n_boot=50)
+    (pair,) = result.pairs.to_dict("records")
+    assert (pair["model"], pair["n"], pair["wins"], pair["ties"], pair["losses"]) == ("zeta_model", 8, 8, 0, 0)
+    checks = result.checks.set_index("check")
+    assert checks.loc["identical", "passed"] == 2 and checks.loc["repeat", "passed"] == 2
+    assert checks["failed"].sum() == 0 and n == 12
