@@ -6,7 +6,8 @@ number of prompts; the odd one is drawn), which side is which is drawn per judgm
 shuffled per rater. Attention checks are then inserted:
 
 * ``repeat``: an earlier ordinary pair shown again with the sides swapped, at least
-  :data:`REPEAT_GAP` items after the original; it passes when the rater picks the same model (or tie)
+  :data:`REPEAT_GAP` items after the original where the plan is long enough (else as late as it can be);
+  it passes when the rater picks the same model (or tie)
   as the first time;
 * ``identical``: the same video on both sides (model_a = model_b); it passes on ``tie``.
 
