@@ -263,3 +263,12 @@ def test_the_export_feeds_the_tally_with_check_rows_reported_apart(study, tmp_pa
     checks = result.checks.set_index("check")
     assert checks.loc["identical", "passed"] == 2 and checks.loc["repeat", "passed"] == 2
     assert checks["failed"].sum() == 0 and n == 12
+
+
+def test_an_oversized_vote_is_refused_and_stores_nothing(study):
+    _, _, secrets, app, client = study
+    tok = secrets.raters["rater-01"]
+    item = client.get(f"/api/r/{tok}/state").get_json()["item"]["id"]
+    r = client.post(f"/api/r/{tok}/vote", json={"item": item, "choice": "left", "time_ms": 1, "pad": "x" * 100_000})
+    assert r.status_code == 413 and "error" in r.get_json()
+    assert _stored(app) == []

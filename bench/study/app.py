@@ -99,6 +99,7 @@ def create_app(study_dir: str | Path, *, question: str | None = None, synchronou
     )
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.extensions["motive_study"] = ctx
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024  # a vote is ~100 bytes; anything larger is refused (413)
     app.json.sort_keys = False
 
     def rater_or_403(token: str) -> _RaterIndex:
@@ -133,6 +134,7 @@ def create_app(study_dir: str | Path, *, question: str | None = None, synchronou
     @app.errorhandler(403)
     @app.errorhandler(404)
     @app.errorhandler(405)
+    @app.errorhandler(413)
     def http_error(err):
         if request.path.startswith("/api/"):
             return jsonify({"error": err.description}), err.code
