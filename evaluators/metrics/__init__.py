@@ -13,6 +13,7 @@ from evaluators.metrics.base import Metric, MetricResult, VideoInput, VideoScore
 from evaluators.metrics.dynamic_degree import DynamicDegree
 from evaluators.metrics.flow_dynamics import FlowAcceleration, FlowJerk
 from evaluators.metrics.motion_smoothness import MotionSmoothness
+from evaluators.metrics.physics_plausibility import PhysicsPlausibility
 from evaluators.metrics.temporal_flicker import TemporalFlicker
 from evaluators.metrics.warp_error import WarpError
 
@@ -25,6 +26,7 @@ REGISTRY: dict[str, type[Metric]] = {
         TemporalFlicker,
         FlowAcceleration,
         FlowJerk,
+        PhysicsPlausibility,
     )
 }
 
