@@ -1,11 +1,11 @@
-"""Video files: :func:`write_mp4` (browser-playable H.264) and :func:`read_video` (OpenCV).
+"""Video files: :func:`write_mp4` / :func:`write_mp4_many` (browser-playable H.264) and :func:`read_video`.
 
 Writing uses the ffmpeg binary bundled with ``imageio-ffmpeg`` (libx264, ``yuv420p``, ``+faststart``
 so Chromium can start playing before the file is fully read). :func:`write_mp4_many` encodes many
-equal-shaped clips in one ffmpeg process (one stream cut by the segment muxer at forced key frames, one
-file per clip): ffmpeg's start-up, not encoding, dominates the cost of a 17 x 32 x 32 clip. H.264 with 4:2:0 chroma needs even
-sizes; frames are written at their native size (no rescaling), with a low CRF so colours survive the
-round trip on tiny clips. Reading uses OpenCV and returns RGB.
+equal-shaped clips in one ffmpeg process (one stream cut by the segment muxer at forced key frames,
+one file per clip): ffmpeg's start-up, not encoding, dominates the cost of a 17 x 32 x 32 clip.
+H.264 with 4:2:0 chroma needs even sizes; frames are written at their native size (no rescaling),
+with a low CRF so colours survive the round trip on tiny clips. Reading uses OpenCV and returns RGB.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.world import Appearance, ClipSpec, WorldConfig, make_spec, render, world_constants
+from bench.world import Appearance, ClipSpec, WorldConfig, make_spec, object_coverage, render, world_constants
 from bench.world.motion import motion
 from bench.world.physics import FLOOR_Y, G, SHAPE_EXTENT
 
@@ -206,3 +206,22 @@ def test_spin_slows_when_plausible():
     m = motion(make_spec("s", "spin", "plausible", STRIPED, 9, CFG), CFG.frames)
     speed = np.abs(np.diff(m.angle))
     assert np.all(np.diff(speed) < 0) and speed[0] > 0.25
+
+
+def test_object_coverage_is_the_rendered_object():
+    spec = make_spec("o", "roll", "plausible", STRIPED, 3, CFG)
+    cover = object_coverage(spec, CFG)
+    assert cover.shape == (17, 32, 32) and cover.dtype == np.float32 and 0 <= cover.min() and cover.max() <= 1
+    r_px = STRIPED.radius * CFG.height
+    np.testing.assert_allclose(cover.sum(axis=(1, 2)), math.pi * r_px**2, rtol=0.03)  # a disc's area
+    m = motion(spec, CFG.frames)
+    ys, xs = np.mgrid[:32, :32] + 0.5
+    cx = (cover * xs).sum(axis=(1, 2)) / cover.sum(axis=(1, 2))
+    np.testing.assert_allclose(cx, m.cx * CFG.height, atol=0.1)
+    clip = render(spec, CFG).astype(int)
+    far = np.abs(clip - np.array(STRIPED.background_rgb)).sum(-1) > 60  # pixels unlike the background
+    sky = np.arange(32) < 26  # above the ground
+    assert ((cover > 0.5) == far)[:, sky].mean() > 0.98
+    fragments = object_coverage(make_spec("e", "explode", "plausible", PLAIN, 8, CFG), CFG)
+    spread = [np.sqrt((f * ((xs - (f * xs).sum() / f.sum()) ** 2)).sum() / f.sum()) for f in fragments[[0, -1]]]
+    assert spread[1] > 2 * spread[0]  # the fragments' coverage spreads out from the intact body

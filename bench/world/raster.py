@@ -159,14 +159,57 @@ def _draw_props(img, X, Y, m: Motion, spec: ClipSpec, colour: np.ndarray) -> Non
             _paint(img, np.broadcast_to((X - ax) ** 2 + (Y - ay) ** 2 < 0.03**2, img.shape[:3]), colour)
 
 
+def _grid(spec: ClipSpec, config: WorldConfig) -> tuple[Motion, np.ndarray, np.ndarray]:
+    """The clip's motion and the world coordinates of every supersample: ``X (F, 1, Ws)``, ``Y (F, Hs, 1)``."""
+    H, W, ss = config.height, config.width, config.supersample
+    m = motion(spec, config.frames, config.aspect)
+    ys = ((np.arange(H * ss, dtype=np.float32) + 0.5) / (ss * H))[None, :, None]
+    xs = ((np.arange(W * ss, dtype=np.float32) + 0.5) / (ss * H))[None, None, :]
+    return m, xs + m.cam[:, 0, None, None].astype(np.float32), ys + m.cam[:, 1, None, None].astype(np.float32)
+
+
+def _bodies(m: Motion, radius: float) -> list[tuple[tuple, float, bool]]:
+    """``(pose, radius, textured)`` of the intact object and of every fragment, in drawing order."""
+    out = []
+    if m.visible.any():
+        out.append(((m.cx, m.cy, m.angle, m.sx, m.sy, m.visible), radius, True))
+    if m.frags is not None:
+        ones = np.ones(len(m.cx))
+        for k in range(m.frags.shape[0]):
+            fx, fy, fa = m.frags[k].T
+            out.append(((fx, fy, fa, ones, ones, m.frag_visible), radius * FRAGMENT_SCALE, False))
+    return out
+
+
+def _downsample(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Box filter of supersampled frames ``(F, Hs, Ws[, C])`` to ``(F, height, width[, C])``."""
+    return np.stack([cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in img])
+
+
+def object_coverage(spec: ClipSpec, config: WorldConfig) -> np.ndarray:
+    """Ground-truth object masks: ``float32 (F, H, W)`` in [0, 1], the fraction of each pixel the object
+    (or its fragments) covers on screen, anti-aliased like :func:`render`. Props and water are not object.
+    """
+    m, X, Y = _grid(spec, config)
+    cover = np.zeros((config.frames, config.height * config.supersample, config.width * config.supersample),
+                     np.float32)
+    for pose, radius, _ in _bodies(m, spec.appearance.radius):
+        cx, cy, angle, sx, sy = (np.asarray(p, np.float32)[:, None, None] for p in pose[:5])
+        visible = np.asarray(pose[5], bool)[:, None, None]
+        reach = radius * 1.3 * float(np.max(np.maximum(sx, sy))) + 0.02
+        box = _crop(cover[..., None], X, Y, (cx.min() - reach, cx.max() + reach), (cy.min() - reach, cy.max() + reach))
+        if box is None:
+            continue
+        part, Xb, Yb = box
+        d = _body(Xb, Yb, cx, cy, angle, sx, sy, radius, spec.appearance.shape)[0]
+        part[..., 0][(d <= 0) & visible] = 1.0
+    return _downsample(cover, config.width, config.height)
+
+
 def render(spec: ClipSpec, config: WorldConfig) -> np.ndarray:
     """Render one clip: ``uint8 (F, H, W, 3)`` RGB. Deterministic: a pure function of ``spec`` and ``config``."""
     F, H, W, ss = config.frames, config.height, config.width, config.supersample
-    m = motion(spec, F, config.aspect)
-    ys = ((np.arange(H * ss, dtype=np.float32) + 0.5) / (ss * H))[None, :, None]
-    xs = ((np.arange(W * ss, dtype=np.float32) + 0.5) / (ss * H))[None, None, :]
-    X = xs + m.cam[:, 0, None, None].astype(np.float32)
-    Y = ys + m.cam[:, 1, None, None].astype(np.float32)
+    m, X, Y = _grid(spec, config)
     full = (F, H * ss, W * ss)
     if m.cam.any():
         img = _background(X, Y, spec, full)
@@ -176,15 +219,8 @@ def render(spec: ClipSpec, config: WorldConfig) -> np.ndarray:
     prop_rgb = _contrast_rgb(bg)
     if m.prop != "pin":
         _draw_props(img, X, Y, m, spec, prop_rgb)
-    r = spec.appearance.radius
-    if m.visible.any():
-        _draw_object(img, X, Y, (m.cx, m.cy, m.angle, m.sx, m.sy, m.visible), r, spec, textured=True)
-    if m.frags is not None:
-        ones = np.ones(F)
-        for k in range(m.frags.shape[0]):
-            fx, fy, fa = m.frags[k].T
-            pose = (fx, fy, fa, ones, ones, m.frag_visible)
-            _draw_object(img, X, Y, pose, r * FRAGMENT_SCALE, spec, textured=False)
+    for pose, radius, textured in _bodies(m, spec.appearance.radius):
+        _draw_object(img, X, Y, pose, radius, spec, textured=textured)
     if m.prop == "pin":  # drawn over the spinning body
         _draw_props(img, X, Y, m, spec, prop_rgb)
     if spec.category == "float":
@@ -193,7 +229,7 @@ def render(spec: ClipSpec, config: WorldConfig) -> np.ndarray:
             part = img[:, below[0]:]
             water = np.broadcast_to(Y[:, below[0]:] > WATER_Y, part.shape[:3])[..., None]
             np.copyto(part, (1 - WATER_ALPHA) * part + WATER_ALPHA * WATER_RGB, where=water)
-    out = np.stack([cv2.resize(frame, (W, H), interpolation=cv2.INTER_AREA) for frame in img])  # box filter
+    out = _downsample(img, W, H)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
