@@ -102,3 +102,27 @@ def test_missing_files_are_listed(tmp_path):
         load_backend("wan")
     with pytest.raises(BackendError, match="unknown backend"):
         load_backend("sora")
+
+
+def test_text_encoder_path(wan_dir, tmp_path):
+    """With text_encoder/ + tokenizer/ (a tiny UMT5 and a word-level tokenizer built offline) prompts are encoded."""
+    import shutil
+
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, UMT5Config, UMT5EncoderModel
+
+    root = tmp_path / "wan_t5"
+    for sub in ("transformer", "vae"):
+        shutil.copytree(wan_dir / sub, root / sub)
+    (root / SETTINGS_NAME).write_text(json.dumps({"video_format": [9, 16, 16, 8], "max_sequence_length": 8}))
+    words = ["<pad>", "</s>", "<unk>", "a", "red", "blue", "ball", "box", "falls", "slides"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>").save_pretrained(root / "tokenizer")
+    torch.manual_seed(0)
+    UMT5EncoderModel(UMT5Config(vocab_size=len(words), d_model=32, d_kv=8, d_ff=32, num_layers=1, num_heads=2)).save_pretrained(root / "text_encoder")
+    wan = WanBackend.load(root)
+    emb = wan.encode_prompt(PROMPTS)
+    assert emb.shape == (2, 8, 32)
+    assert not torch.allclose(emb[0], emb[1])
+    assert wan.generate(PROMPTS[:1], [0], steps=1).shape == (1, 3, 9, 16, 16)

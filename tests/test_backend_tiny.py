@@ -1,0 +1,136 @@
+"""The tiny backend: latent, vocabulary, protocol conformance, seeding, save/load, training, embedded checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from bench.backends.base import Backend
+from bench.backends.registry import embedded_checkpoint, load_backend
+from bench.backends.tiny import latent
+from bench.backends.tiny.model import TinyBackend, TinyConfig
+from bench.backends.tiny.recipe import RECIPE_NAME
+from bench.backends.tiny.train import TrainConfig, fresh_model, pretrain
+from bench.errors import BackendError
+from bench.manifest import sha256_file
+from curation.protocols import AttributableModel
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: these models are tiny and the machine is shared (restored afterwards)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+VOCAB = ("a", "red", "blue", "ball", "box", "falls", "rolls", "on", "gray", "background")
+
+
+def small(seed: int = 0) -> TinyBackend:
+    cfg = TinyConfig(vocabulary=VOCAB, frames=9, height=16, width=16, block_out_channels=(16, 16),
+                     text_width=16, text_layers=1, text_heads=2, attention_head_dim=8, norm_num_groups=8)
+    return fresh_model(cfg, seed)
+
+
+def clips(n: int, seed: int = 0) -> torch.Tensor:
+    return torch.rand(n, 3, 9, 16, 16, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def test_latent_roundtrip_and_geometry():
+    x = clips(2)
+    z = latent.encode(x)
+    assert z.shape == (2, 48, 3, 8, 8) == (2, *latent.GEOMETRY.latent_shape(9, 16, 16))
+    assert torch.equal(latent.decode(z), x)
+    # latent frame 1 holds pixel frames 1..4 of pixel (0, 0) in channels (colour, frame, dy=0, dx=0)
+    assert torch.equal(z[0, :, 1, 0, 0].reshape(3, 4, 2, 2)[:, :, 0, 0], x[0, :, 1:5, 0, 0])
+
+
+def test_protocols_and_shapes():
+    m = small()
+    assert isinstance(m, Backend) and isinstance(m, AttributableModel)
+    assert m.video_format == (9, 16, 16, 8)
+    lat = m.encode_video(clips(2))
+    emb = m.encode_prompt(["a red ball falls", ""])
+    assert emb.shape == (2, 64) and torch.equal(emb[1], m.text_encoder.null.detach())
+    v = m.velocity(lat, torch.tensor([751.0, 751.0]), emb)
+    assert v.shape == lat.shape and v.dtype == torch.float32
+    v.square().mean().backward()
+    named = list(m.trainable_parameters())
+    assert [n for n, _ in named] == [f"denoiser.{n}" for n, _ in m.denoiser.named_parameters()]
+    assert all(p.grad is not None for _, p in named)
+    assert all(p.grad is None for p in m.text_encoder.parameters())  # frozen
+
+
+def test_out_of_vocabulary_words_are_named():
+    with pytest.raises(BackendError, match=r"\['dragon', 'flies'\]"):
+        small().encode_prompt(["a red dragon flies on a gray background"])
+    with pytest.raises(BackendError, match="wrong shape|expected \\(B, 3, 9, 16, 16\\)"):
+        small().encode_video(torch.zeros(1, 3, 8, 16, 16))
+
+
+def test_generate_is_seeded_per_video():
+    m = small()
+    a = m.generate(["a red ball falls", "a blue box rolls"], [1, 2], steps=3)
+    b = m.generate(["a blue box rolls"], [2], steps=3)
+    assert a.shape == (2, 3, 9, 16, 16) and a.abs().max() <= 1.0
+    assert torch.allclose(a[1:], b, atol=1e-6)  # same (prompt, seed): same video in any batch
+    assert not torch.allclose(a[0], m.generate(["a red ball falls"], [3], steps=3)[0])
+    assert not torch.allclose(b, m.generate(["a blue box rolls"], [2], steps=3, guidance=3.0))
+
+
+def test_save_load_roundtrip(tmp_path):
+    m = small(seed=5)
+    m.save(tmp_path / "m")
+    again = load_backend("tiny", tmp_path / "m")
+    assert again.config == m.config
+    lat, t = latent.encode(clips(1)), torch.tensor([300.0])
+    with torch.no_grad():
+        assert torch.equal(m.velocity(lat, t, m.encode_prompt(["a red ball"])), again.velocity(lat, t, again.encode_prompt(["a red ball"])))
+    (tmp_path / "m" / "model.safetensors").unlink()
+    with pytest.raises(BackendError, match="model.safetensors"):
+        TinyBackend.load(tmp_path / "m")
+
+
+def test_training_is_seeded_and_learns():
+    data = ((clips(8, seed=1) > 0).to(torch.uint8) * 255)
+    caps = [("a red ball falls",), ("a blue box rolls", "a blue box rolls on a gray background")] * 4
+    cfg = TrainConfig(steps=6, batch_size=4, warmup=1, lr=2e-3, threads=1, save_every=100)
+    runs = []
+    for _ in range(2):
+        m = small(seed=3)
+        losses = pretrain(m, data, caps, cfg, progress=False)
+        runs.append((losses, m.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    assert all(torch.equal(runs[0][1][k], runs[1][1][k]) for k in runs[0][1])
+    assert not torch.equal(runs[0][1]["denoiser.unet.conv_in.weight"], small(seed=3).state_dict()["denoiser.unet.conv_in.weight"])
+
+
+def test_embedded_checkpoint_loads_and_knows_the_world():
+    from bench.world import load_test_prompts, vocabulary
+
+    m = load_backend("tiny")
+    assert isinstance(m, Backend) and isinstance(m, AttributableModel)
+    meta = json.loads((embedded_checkpoint() / RECIPE_NAME).read_text())
+    assert meta["weights_sha256"] == sha256_file(embedded_checkpoint() / "model.safetensors")
+    assert set(m.tokenizer.vocabulary) == set(vocabulary())
+    ids = m.tokenize([tp.caption for tp in load_test_prompts()])  # every test prompt is in vocabulary
+    assert ids.shape[0] == 50 and (ids > 0).sum(1).min() >= 10
+    assert m.video_format == (17, 32, 32, 8)
+    assert m.latent_geometry.latent_shape(17, 32, 32) == (48, 5, 16, 16)
+
+
+def test_pretrained_denoises_better_than_untrained():
+    from bench.world import WorldConfig, build_queries, render_many, to_tensor
+
+    from bench.backends.tiny.evaluate import loss_per_sigma
+
+    m = load_backend("tiny")
+    specs = build_queries(WorldConfig())[::10]  # 5 held-out plausible clips, one per category pair
+    videos = to_tensor(render_many(specs, WorldConfig()))
+    prompts = [s.caption for s in specs]
+    trained = loss_per_sigma(m, videos, prompts, sigmas=(0.3, 0.75))
+    untrained = loss_per_sigma(fresh_model(m.config, 0), videos, prompts, sigmas=(0.3, 0.75))
+    assert all(trained[s] < 0.9 * untrained[s] for s in trained), (trained, untrained)
