@@ -58,6 +58,18 @@ class CurateConfig:
     backend_path: str | None = None
     mask: MaskConfig = field(default_factory=MaskConfig)
     measure_cost: bool = True
+    queries_per_category: int | None = None  # None = the world's full query set (5 per category)
+
+    def __post_init__(self) -> None:
+        from bench.errors import ConfigError
+
+        if not 0.0 < self.fraction <= 1.0:
+            raise ConfigError(f"fraction={self.fraction}; expected a share in (0, 1], e.g. 0.1 for the top 10%.")
+        if self.n_clips < 10 or not self.seeds:
+            raise ConfigError(f"n_clips={self.n_clips}, seeds={self.seeds}; expected n_clips >= 10 and at least "
+                              "one seed.")
+        if not 0.0 <= self.percentile < 100.0:
+            raise ConfigError(f"percentile={self.percentile}; expected a value in [0, 100).")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -87,6 +99,10 @@ def load_world(config: CurateConfig, seed: int, fmt: tuple[int, int, int, int], 
     frames, height, width, fps = fmt
     wcfg = WorldConfig(frames=frames, height=height, width=width, fps=int(fps), seed=seed)
     corpus, queries = build_corpus(wcfg, n=config.n_clips), build_queries(wcfg)
+    if config.queries_per_category is not None:
+        seen: dict[str, int] = {}
+        queries = [q for q in queries if seen.setdefault(q.category, 0) < config.queries_per_category
+                   and not seen.__setitem__(q.category, seen[q.category] + 1)]
     cache.mkdir(parents=True, exist_ok=True)
     arrays = {}
     for name, specs in (("corpus", corpus), ("queries", queries)):

@@ -1,0 +1,87 @@
+"""``motive-bench curate`` end to end on a tiny world and a small random-weight tiny model, and the
+guarantee that labels never reach the curation code."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from bench.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors: one thread is faster, and on a shared CPU more threads spin against other jobs."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def small_backend(tmp_path_factory):
+    from bench.backends.tiny.model import TinyBackend, TinyConfig
+    from bench.world.captions import vocabulary
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny")
+    cfg = TinyConfig(vocabulary=tuple(vocabulary()), frames=9, height=16, width=16,
+                     block_out_channels=(16, 16, 16), norm_num_groups=8,
+                     attention_head_dim=8, text_width=16, text_layers=1, text_heads=2)
+    TinyBackend(cfg).save(path)
+    return path
+
+
+def test_curate_end_to_end(small_backend, tmp_path):
+    from bench.curate import CurateConfig, run_curate
+
+    out = tmp_path / "run"
+    doc = run_curate(CurateConfig(n_clips=16, seeds=(0, 1), fraction=0.25, backend_path=str(small_backend),
+                                  queries_per_category=1, measure_cost=False), out)
+    quality = pd.read_csv(out / "quality.csv")
+    assert set(quality.method) == {"motive", "whole_video", "motion_magnitude", "random", "full"}
+    assert set(quality.seed) == {0, 1}
+    full = quality[(quality.method == "full") & (quality.metric == "plausible_share") & (quality.category == "all")]
+    assert full.value.tolist() == [0.5, 0.5]  # the default mix is half plausible
+    for seed in (0, 1):
+        sel = json.loads((out / f"seed-{seed}" / "selections" / "motive" / "selection.json").read_text())
+        assert sel["count"] == 4 and len(sel["selected_ids"]) == 4
+        for stage in ("world", "masks", "features", "selections"):
+            assert (out / f"seed-{seed}" / stage / "manifest.json").exists()
+    summ = doc["per_seed"]["0"]["summaries"]
+    masks = pd.read_csv(out / "seed-0" / "masks.csv")
+    # every static clip has an all-zero mask and is excluded from Motive, and counted as such
+    assert summ["corpus-motive"]["failed_zero_mask"] == int(masks.zero_mask.sum()) >= 1
+    assert summ["corpus-whole_video"]["failed_total"] == 0
+    assert (out / "quality.png").stat().st_size > 1000
+    assert set(doc["verdicts"]) >= {"vs_random", "vs_motion_magnitude", "vs_whole_video", "meets_target"}
+
+    # a second run resumes from the stores and the mask cache and gives the same selection
+    again = run_curate(CurateConfig(n_clips=16, seeds=(0,), fraction=0.25, backend_path=str(small_backend),
+                                    queries_per_category=1, measure_cost=False), out)
+    assert again["per_seed"]["0"]["summaries"]["corpus-motive"]["skipped"] == 16
+    assert again["per_seed"]["0"]["mask_summary"]["cache_hits"] == 16 + 10
+
+
+def test_curate_command_line_reports_bad_options(capsys, tmp_path):
+    assert main(["curate", "--fraction", "1.5", "--out", str(tmp_path / "x")]) == 2
+    assert "fraction=1.5" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_labels_never_reach_curation_code():
+    """Only bench/curate_quality.py may read a label; curation/ never sees ClipSpec or .label."""
+    for path in sorted((ROOT / "curation").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        assert "label" not in attrs and "labels" not in attrs, path
+    tree = ast.parse((ROOT / "bench" / "curate.py").read_text())
+    reads = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "labels"]
+    # bench/curate.py only stores labels into SeedData (one write) and never reads them itself
+    assert all(isinstance(getattr(n, "ctx", None), ast.Store) for n in reads)
