@@ -7,7 +7,9 @@ test, Brown & Heathers 2017). When no triple exists the reported row cannot come
 :func:`check_claim` adds, per consistent triple, the Wilson interval of the win rate and the sign tests
 of :mod:`evaluators.preference`; a gain is called significant when the sign test excluding ties gives
 p < alpha *and* the wins exceed the losses. The tests treat judgments as independent; with 17 raters x
-50 prompts they are clustered, so these p-values are a lower bound on the uncertainty, not the truth.
+50 prompts they are clustered, so these p-values understate the uncertainty. Without the raw
+judgments the clustering cannot be estimated; ``max_design_effect`` says how much variance inflation
+the conclusion survives (a design effect of 2 halves the effective number of judgments).
 """
 
 from __future__ import annotations
@@ -40,6 +42,18 @@ def nearest_counts(pct: float, n: int, decimals: int = 1) -> str:
     return ", ".join(f"{c}/{n} = {100 * c / n:.{decimals + 2}f}%" for c in (lo, lo + 1))
 
 
+def max_design_effect(wins: int, losses: int, alpha: float = 0.05) -> float:
+    """The largest design effect (variance inflation from clustering by rater and prompt) under which
+    the sign test excluding ties, in its normal approximation, still rejects: ``(z / z_crit)^2`` with
+    ``z = (w - l) / sqrt(w + l)``. Below 1 the gain is not significant even for independent judgments."""
+    from scipy.stats import norm
+
+    if wins + losses == 0:
+        return 0.0
+    z = (wins - losses) / (wins + losses) ** 0.5
+    return float((z / norm.ppf(1 - alpha / 2)) ** 2)
+
+
 def check_claim(label: str, win_pct: float, tie_pct: float, loss_pct: float, n: int, decimals: int = 1,
                 alpha: float = 0.05) -> pd.DataFrame:
     """One row per consistent count triple with intervals and tests.
@@ -69,7 +83,8 @@ def check_claim(label: str, win_pct: float, tie_pct: float, loss_pct: float, n: 
                      "win_wilson_low": round(100 * lo, 2), "win_wilson_high": round(100 * hi, 2),
                      "decisive_win_pct": round(100 * w / (w + l), 2) if w + l else float("nan"),
                      "sign_p_excl_ties": p_excl, "sign_p_split_ties": p_split,
-                     "significant_gain": bool(p_excl < alpha and w > l), "note": note})
+                     "significant_gain": bool(p_excl < alpha and w > l),
+                     "max_design_effect": round(max_design_effect(w, l, alpha), 1), "note": note})
     return pd.DataFrame(rows)
 
 

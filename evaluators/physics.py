@@ -91,7 +91,7 @@ def score_video(frames: np.ndarray, category: str, constants: Mapping[str, Any] 
             "Pass bench.world.world_constants(config) as `constants`."
         )
     frames = np.asarray(frames)
-    c = scaled_constants(constants, frames.shape[1], float(fps or constants["fps"]))
+    c = scaled_constants(constants, frames.shape[1], float(fps or constants.get("fps") or 0) or 1.0)
     tr = track(frames)
     if category != "explode" and tr.present.sum() < max(4, len(frames) // 2):
         return PhysicsResult(category, 0.0, {"tracked": 0.0})
