@@ -1,12 +1,15 @@
 """The :class:`Projector` interface: project a vector, a batch, or a stream of gradient chunks.
 
 Every projector splits the d-dim input into blocks of ``n = spec.block_size`` coordinates (the last one
-zero-padded), and blocks into *groups* of ``group_blocks`` consecutive blocks aligned at multiples of
-``group_blocks``. A subclass maps one group to its summed k-dim output; the base class assembles groups
-from whatever chunks arrive and adds the group outputs in order in float32. Because group boundaries
-depend only on the spec (never on how the input was chunked or batched), and the kernels are elementwise,
-``project_stream`` gives bit-identical results for any chunking, any batch size and any thread count
-(the dense references use matmuls and match to float32 rounding only).
+zero-padded). A subclass maps a run of blocks to their k-dim outputs, one per block. The base class
+assembles runs (*steps*) from whatever chunks arrive and reduces the block outputs in a fixed order:
+blocks are summed by a pairwise tree within *reduction groups* of ``reduce_blocks`` consecutive blocks
+(aligned at multiples of ``reduce_blocks``; ``REDUCE_ELEMS // n``), and the group sums are added one
+after another in float32. The order depends only on the spec, never on how the input was chunked or
+batched; the per-block kernels treat every block and batch row alike. So ``project_stream`` gives
+bit-identical results for any chunking, any batch size and any thread count (tested; the dense references
+use large matmuls and match to float32 rounding only). The step length, a whole number of reduction
+groups, is chosen from the batch size so that one step's working set stays in the L2 cache.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from typing import Iterable, Sequence
 import torch
 
 from curation.errors import NonFiniteError, ShapeError
+from curation.projection.fwht import tree_sum
 from curation.projection.spec import ProjectorSpec
 
-#: Input coordinates (per batch row) processed together; groups have ``max(1, GROUP_ELEMS // n)`` blocks.
-GROUP_ELEMS = 1 << 16
+#: Coordinates per reduction group (part of the spec's meaning: changing it changes the float rounding).
+REDUCE_ELEMS = 1 << 15
+#: Target coordinates per step over the whole batch (speed only; measured best at 2^17..2^18 here).
+STEP_ELEMS = 1 << 18
 
 
 class Projector(abc.ABC):
@@ -28,7 +34,12 @@ class Projector(abc.ABC):
 
     def __init__(self, spec: ProjectorSpec):
         self.spec = spec
-        self.group_blocks = max(1, GROUP_ELEMS // spec.block_size)
+        self.reduce_blocks = max(1, REDUCE_ELEMS // spec.block_size)
+
+    def step_blocks(self, batch: int) -> int:
+        """Blocks per step for a batch of ``batch`` rows: a multiple of ``reduce_blocks``."""
+        groups = max(1, STEP_ELEMS // (batch * self.reduce_blocks * self.spec.block_size))
+        return self.reduce_blocks * groups
 
     @property
     def input_dim(self) -> int:
@@ -39,9 +50,9 @@ class Projector(abc.ABC):
         return self.spec.output_dim
 
     @abc.abstractmethod
-    def _project_group(self, xg: torch.Tensor, group: int) -> torch.Tensor:
-        """``xg``: float32 ``(B, G, n)``, the blocks ``group*group_blocks ...`` (``G`` may be short for the
-        last group). Returns float32 ``(B, k)``, the sum of the blocks' outputs."""
+    def _project_blocks(self, xb: torch.Tensor, first: int) -> torch.Tensor:
+        """``xb``: float32 ``(B, C, n)``, the blocks ``first ... first + C - 1``. Returns float32
+        ``(B, C, k)``, each block's k-dim output (computed the same way whatever ``B`` and ``C`` are)."""
 
     # ------------------------------------------------------------------ public API
     def project(self, x: torch.Tensor) -> torch.Tensor:
@@ -63,26 +74,31 @@ class Projector(abc.ABC):
         Raises :class:`ShapeError` when the total length is not ``input_dim`` or ranks/batches differ, and
         :class:`NonFiniteError` naming the chunk and position of the first NaN/Inf (never zeroed silently).
         """
-        n, gb, d = self.spec.block_size, self.group_blocks, self.input_dim
-        group_len = n * gb
+        n, d, rb = self.spec.block_size, self.input_dim, self.reduce_blocks
         acc: torch.Tensor | None = None
         buf: torch.Tensor | None = None
-        fill = 0  # coordinates of the current group already in buf
+        step_len = 0  # coordinates per step (set from the batch size)
+        fill = 0  # coordinates of the current step already in buf
         pos = 0  # coordinates consumed so far
-        group = 0
+        first_block = 0
         batch = None
         squeeze = False
         starts: list[int] = []  # global start of each chunk, for error messages
 
-        def run(xg_flat: torch.Tensor, length: int) -> None:
-            nonlocal acc, group
+        def run(xs: torch.Tensor, length: int) -> None:
+            nonlocal acc, first_block
             nblocks = -(-length // n)
-            xg = xg_flat[:, : nblocks * n].reshape(xg_flat.shape[0], nblocks, n)
-            out = self._project_group(xg, group)
-            if not bool(torch.isfinite(out).all()):
-                self._raise_nonfinite(xg_flat[:, :length], group * group_len, starts, names)
-            acc = out if acc is None else acc + out
-            group += 1
+            xb = xs[:, : nblocks * n].reshape(xs.shape[0], nblocks, n)
+            y = self._project_blocks(xb, first_block)  # (B, C, k)
+            ngroups = -(-nblocks // rb)
+            if ngroups * rb != nblocks:  # the last step: pad with zero blocks (a zero adds exactly)
+                y = torch.cat([y, y.new_zeros(y.shape[0], ngroups * rb - nblocks, y.shape[2])], 1)
+            parts = tree_sum(y.view(y.shape[0], ngroups, rb, y.shape[2]), 2)  # (B, groups, k)
+            for j in range(ngroups):
+                acc = parts[:, j] if acc is None else acc + parts[:, j]
+            if not bool(torch.isfinite(acc).all()):
+                self._raise_nonfinite(xs[:, :length], first_block * n, starts, names)
+            first_block += nblocks
 
         for ci, chunk in enumerate(chunks):
             if not isinstance(chunk, torch.Tensor):
@@ -92,7 +108,8 @@ class Projector(abc.ABC):
                     raise ShapeError(f"chunks must be (n_i,) or (B, n_i); chunk 0 has shape {tuple(chunk.shape)}")
                 squeeze = chunk.dim() == 1
                 batch = 1 if squeeze else chunk.shape[0]
-                buf = torch.zeros(batch, min(group_len, self.spec.num_blocks * n), dtype=torch.float32,
+                step_len = self.step_blocks(batch) * n
+                buf = torch.zeros(batch, min(step_len, self.spec.num_blocks * n), dtype=torch.float32,
                                   device=chunk.device)
             t = chunk.reshape(1, -1) if (squeeze and chunk.dim() == 1) else chunk
             if t.dim() != 2 or t.shape[0] != batch or (squeeze and chunk.dim() != 1):
@@ -107,19 +124,19 @@ class Projector(abc.ABC):
                                  f"{pos + length}); the projection spec does not match this model's gradient")
             off = 0
             while off < length:
-                if fill == 0 and length - off >= group_len:
-                    xg = t[:, off : off + group_len]
-                    if xg.dtype != torch.float32 or not xg.is_contiguous():
-                        xg = xg.to(torch.float32).contiguous()
-                    run(xg, group_len)
-                    off += group_len
+                if fill == 0 and length - off >= step_len:
+                    xs = t[:, off : off + step_len]
+                    if xs.dtype != torch.float32 or not xs.is_contiguous():
+                        xs = xs.to(torch.float32).contiguous()
+                    run(xs, step_len)
+                    off += step_len
                     continue
-                take = min(group_len - fill, length - off)
+                take = min(step_len - fill, length - off)
                 buf[:, fill : fill + take] = t[:, off : off + take]
                 fill += take
                 off += take
-                if fill == group_len:
-                    run(buf, group_len)
+                if fill == step_len:
+                    run(buf, step_len)
                     fill = 0
             pos += length
         if batch is None:

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 from curation.projection.base import Projector
-from curation.projection.fwht import tree_sum
 from curation.projection.spec import ProjectorSpec
 from curation.seeds import torch_generator
 
@@ -39,10 +38,9 @@ class DenseProjector(Projector):
             raise ValueError(f"DenseProjector needs a dense kind, got {spec.kind!r}")
         super().__init__(spec)
 
-    def _project_group(self, xg: torch.Tensor, group: int) -> torch.Tensor:
-        first = group * self.group_blocks
-        outs = [xg[:, j] @ dense_block(self.spec, first + j).to(xg.device).T for j in range(xg.shape[1])]
-        return tree_sum(torch.stack(outs, 1), 1)
+    def _project_blocks(self, xb: torch.Tensor, first: int) -> torch.Tensor:
+        outs = [xb[:, j] @ dense_block(self.spec, first + j).to(xb.device).T for j in range(xb.shape[1])]
+        return torch.stack(outs, 1)
 
     def explicit_matrix(self) -> np.ndarray:
         """The k x d matrix in float64 (for tests; small d only)."""

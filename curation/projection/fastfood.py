@@ -30,7 +30,7 @@ import torch
 
 from curation.projection import hashrng
 from curation.projection.base import Projector
-from curation.projection.fwht import fold_halves, hadamard_kron, kron_layout, tree_sum
+from curation.projection.fwht import fold_halves, hadamard_kron
 from curation.projection.spec import ProjectorSpec, next_pow2
 
 #: Per-block randomness is cached up to this many bytes by default (about 12 bytes per input coordinate).
@@ -58,8 +58,8 @@ def block_parameters(spec: ProjectorSpec, blocks: range) -> dict[str, np.ndarray
 
 class FastfoodProjector(Projector):
     """Blockwise Fastfood (see the module docstring). ``cache_bytes`` bounds the per-block randomness kept
-    between calls (about 12 bytes per input coordinate; regenerated per call when the whole projector's
-    does not fit). The output is the same either way."""
+    between calls (about 12 bytes per input coordinate, first blocks first; the rest is regenerated on
+    every call). The output is the same either way."""
 
     def __init__(self, spec: ProjectorSpec, cache_bytes: int = DEFAULT_CACHE_BYTES):
         if spec.kind != "fastfood":
@@ -67,49 +67,47 @@ class FastfoodProjector(Projector):
         super().__init__(spec)
         n, k = spec.block_size, spec.output_dim
         self.k_pow2 = next_pow2(k)
-        # Where the Kronecker Hadamard leaves each natural index, for the input block and the folded block.
-        self._pos_n = np.argsort(kron_layout(n))
-        nat_k = kron_layout(self.k_pow2)
-        self._nat_k = nat_k
-        self._out_pos = torch.from_numpy(np.argsort(nat_k)[:k].copy())
         self.cache_bytes = int(cache_bytes)
-        self._cache_enabled = spec.num_blocks * (12 * n + 4 * self.k_pow2) <= self.cache_bytes
-        self._cache: dict[tuple[int, str], dict[str, torch.Tensor]] = {}
+        self._cache_used = 0
+        self._cache: dict[tuple[int, int, str], dict[str, torch.Tensor]] = {}
 
-    def _group_params(self, group: int, nblocks: int, device: torch.device) -> dict[str, torch.Tensor]:
-        key = (group, str(device))
+    @property
+    def cache_complete(self) -> bool:
+        """Whether the randomness of every block fits in ``cache_bytes`` (so repeated calls reuse all of it)."""
+        return self.spec.num_blocks * (12 * self.spec.block_size + 4 * self.k_pow2) <= self.cache_bytes
+
+    def _params(self, first: int, nblocks: int, device: torch.device) -> dict[str, torch.Tensor]:
+        key = (first, nblocks, str(device))
         hit = self._cache.get(key)
         if hit is not None:
             return hit
         n, k = self.spec.block_size, self.spec.output_dim
-        first = group * self.group_blocks
         p = block_parameters(self.spec, range(first, first + nblocks))
-        # gather index: natural Pi order -> position of pi(l) in the Kronecker layout, plus the block offset
-        flat = self._pos_n[p["perm"]] + (np.arange(nblocks, dtype=np.int64) * n)[:, None]
-        scale = np.zeros((nblocks, self.k_pow2), dtype=np.float32)
-        nat = self._nat_k
-        keep = nat < k
-        scale[:, keep] = p["scale"][:, nat[keep]]
+        flat = p["perm"] + (np.arange(nblocks, dtype=np.int64) * n)[:, None]  # gather index incl. block offset
+        scale = np.zeros((nblocks, self.k_pow2), dtype=np.float32)  # zero on the dropped rows k..k2-1
+        scale[:, :k] = p["scale"]
         params = {
             "beta": torch.from_numpy(p["beta"]).to(device),
             "flat_perm": torch.from_numpy(flat.reshape(-1).astype(np.int32)).to(device),
             "g": torch.from_numpy(p["g"].reshape(-1)).to(device),
             "scale": torch.from_numpy(scale).to(device),
         }
-        if self._cache_enabled:
+        size = sum(t.numel() * t.element_size() for t in params.values())
+        if self._cache_used + size <= self.cache_bytes:
             self._cache[key] = params
+            self._cache_used += size
         return params
 
-    def _project_group(self, xg: torch.Tensor, group: int) -> torch.Tensor:
-        bsz, nblocks, n = xg.shape
-        p = self._group_params(group, nblocks, xg.device)
-        u = hadamard_kron(xg * p["beta"]).view(bsz, nblocks * n)  # H B x, Kronecker layout
-        w = torch.index_select(u, 1, p["flat_perm"])  # Pi, natural order
+    def _project_blocks(self, xb: torch.Tensor, first: int) -> torch.Tensor:
+        bsz, nblocks, n = xb.shape
+        p = self._params(first, nblocks, xb.device)
+        u = hadamard_kron(xb * p["beta"]).view(bsz, nblocks * n)  # H B x
+        w = torch.index_select(u, 1, p["flat_perm"])  # Pi
         w.mul_(p["g"])  # G Pi H B x
         f = fold_halves(w.view(bsz, nblocks, n), self.k_pow2)  # (B, G, k2)
-        y = hadamard_kron(f).view(bsz, nblocks, self.k_pow2)  # first k2 rows of H_n, layout order
+        y = hadamard_kron(f)  # first k2 rows of H_n applied, (B, G, k2)
         y.mul_(p["scale"])  # S (zero on the dropped rows)
-        return torch.index_select(tree_sum(y, 1), 1, self._out_pos.to(xg.device))  # (B, k) natural order
+        return y[..., : self.spec.output_dim]  # (B, G, k)
 
     def explicit_matrix(self) -> np.ndarray:
         """The k x d matrix in float64, built densely from the spec (for tests; small d only)."""

@@ -13,7 +13,6 @@ import torch
 
 from curation.projection import hashrng
 from curation.projection.base import Projector
-from curation.projection.fwht import tree_sum
 from curation.projection.spec import ProjectorSpec
 
 
@@ -34,15 +33,14 @@ class CountSketchProjector(Projector):
             raise ValueError(f"CountSketchProjector needs kind 'countsketch', got {spec.kind!r}")
         super().__init__(spec)
 
-    def _project_group(self, xg: torch.Tensor, group: int) -> torch.Tensor:
+    def _project_blocks(self, xg: torch.Tensor, first: int) -> torch.Tensor:
         bsz, nblocks, n = xg.shape
         k = self.spec.output_dim
-        first = group * self.group_blocks
         buckets, signs = sketch_parameters(self.spec, range(first, first + nblocks))
         index = torch.from_numpy((buckets + (np.arange(nblocks) * k)[:, None]).reshape(-1)).to(xg.device)
         vals = (xg * torch.from_numpy(signs).to(xg.device)).reshape(bsz, nblocks * n)
         y = torch.zeros(bsz, nblocks * k, dtype=torch.float32, device=xg.device).index_add_(1, index, vals)
-        return tree_sum(y.view(bsz, nblocks, k), 1)
+        return y.view(bsz, nblocks, k)
 
     def explicit_matrix(self) -> np.ndarray:
         """The k x d matrix in float64 (for tests; small d only)."""

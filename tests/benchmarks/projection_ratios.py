@@ -1,0 +1,152 @@
+"""Projection, scoring and selection speed, and peak memory, measured in one run; prints a Markdown report.
+
+    python tests/benchmarks/projection_ratios.py [--threads 2] [--quick] > reports/benchmarks/projection.md
+
+Every ratio compares timings taken in this same run on this machine. Timings are the best of a few
+repeats (the machine may be shared; the median is printed too). The peak-memory figure is measured in a
+fresh subprocess from its resident-set high-water mark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+
+def timed(fn, repeats: int) -> tuple[float, float]:
+    """(best, median) wall seconds of ``fn()`` over ``repeats`` runs after one warm-up run."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times)
+
+
+def projection_rates(d: int, batch: int, k: int, repeats: int, dense: bool, stored: bool) -> list[dict]:
+    from curation.projection import ProjectorSpec, make_projector
+
+    x = torch.randn(batch, d, generator=torch.Generator().manual_seed(0))
+    rows = []
+    ff = make_projector(ProjectorSpec.create("fastfood", d, k, seed=0))
+    best, med = timed(lambda: ff.project(x), repeats)
+    rows.append({"method": f"fastfood (n={ff.spec.block_size}, randomness cached={ff.cache_complete})",
+                 "d": d, "best_s": best, "median_s": med})
+    ff0 = make_projector(ProjectorSpec.create("fastfood", d, k, seed=0), cache_bytes=0)
+    best, med = timed(lambda: ff0.project(x), max(1, repeats // 2))
+    rows.append({"method": "fastfood (randomness regenerated per call)", "d": d, "best_s": best, "median_s": med})
+    if dense:
+        dp = make_projector(ProjectorSpec.create("dense_gaussian", d, k, seed=0))
+        best, med = timed(lambda: dp.project(x), 1)
+        rows.append({"method": "dense Gaussian, regenerated per block", "d": d, "best_s": best, "median_s": med})
+    if stored:
+        w = torch.randn(d, k) / k**0.5
+        best, med = timed(lambda: x @ w, repeats)
+        rows.append({"method": "stored d x k matrix, one matmul", "d": d, "best_s": best, "median_s": med})
+        del w
+    for r in rows:
+        r["grads_per_s"] = batch / r["best_s"]
+    return rows
+
+
+def scoring_and_vote(repeats: int) -> dict:
+    from curation.influence import cosine_scores
+    from curation.select import majority_vote
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(10_000, 512)).astype(np.float32)
+    query = rng.normal(size=(50, 512)).astype(np.float32)
+    best_s, med_s = timed(lambda: cosine_scores(train, query), repeats)
+    scores = cosine_scores(train, query)
+    best_v, med_v = timed(lambda: majority_vote(scores), repeats)
+    best_t, med_t = timed(lambda: majority_vote(cosine_scores(train, query)), repeats)
+    return {"scores_best_ms": best_s * 1e3, "vote_best_ms": best_v * 1e3, "total_best_ms": best_t * 1e3,
+            "total_median_ms": med_t * 1e3}
+
+
+_MEMORY_CHILD = r"""
+import json, resource, sys, time, torch
+torch.set_num_threads(int(sys.argv[2]))
+from curation.projection import ProjectorSpec, make_projector
+d, mode = int(sys.argv[1]), sys.argv[3]
+g = torch.empty(d, dtype=torch.float32).normal_(generator=torch.Generator().manual_seed(0))
+proj = make_projector(ProjectorSpec.create("fastfood", d, 512, seed=0))
+small = torch.ones(proj.spec.block_size * 64)
+make_projector(ProjectorSpec.create("fastfood", small.numel(), 512, seed=0)).project(small)  # warm caches, imports
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+t0 = time.perf_counter()
+if mode == "stream":
+    chunks = list(torch.split(g, 1_000_003))
+    y = proj.project_stream(chunks)
+else:
+    y = proj.project(g)
+dt = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": dt, "extra_bytes": peak - base, "grad_bytes": g.numel() * 4,
+                  "cache": proj.cache_complete}))
+"""
+
+
+def peak_memory(d: int, threads: int, mode: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(d), str(threads), mode],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="skip d=10^7 dense and d=10^8 (minutes)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    load = os.getloadavg()
+    print("# Projection, scoring and selection benchmarks\n")
+    print(f"Command: `python tests/benchmarks/projection_ratios.py --threads {args.threads}"
+          f"{' --quick' if args.quick else ''}`  ")
+    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{args.threads} torch threads; load average at start {load[0]:.1f} "
+          f"(other jobs share these cores, so absolute times are inflated; ratios are from this one run).\n")
+    print("## Projection, k = 512, batch 8\n")
+    print("| method | d | best s / batch | median s | gradients/s |\n|---|---|---|---|---|")
+    rows = projection_rates(1 << 20, 8, 512, repeats=5, dense=True, stored=True)
+    if not args.quick:
+        rows += projection_rates(10_000_000, 8, 512, repeats=3, dense=True, stored=False)
+    for r in rows:
+        print(f"| {r['method']} | {r['d']:,} | {r['best_s']:.3f} | {r['median_s']:.3f} | {r['grads_per_s']:.1f} |")
+    by = {(r["d"], r["method"].split(" (")[0].split(",")[0]): r for r in rows}
+    ff = next(r for r in rows if r["d"] == 1 << 20)
+    stored = next(r for r in rows if r["method"].startswith("stored"))
+    dense = next(r for r in rows if r["d"] == 1 << 20 and r["method"].startswith("dense"))
+    print(f"\nAt d = 2^20: Fastfood is {stored['best_s'] / ff['best_s']:.1f}x the stored-matrix matmul and "
+          f"{dense['best_s'] / ff['best_s']:.0f}x the regenerated dense projector.")
+    if not args.quick:
+        ff7 = next(r for r in rows if r["d"] == 10_000_000)
+        dense7 = next(r for r in rows if r["d"] == 10_000_000 and r["method"].startswith("dense"))
+        print(f"At d = 10^7: Fastfood is {dense7['best_s'] / ff7['best_s']:.0f}x the regenerated dense projector; "
+              f"a stored 10^7 x 512 float32 matrix would need 20.5 GB and was not built.")
+        print("\n## d = 10^8, one gradient, fresh process\n")
+        print("| input | seconds | gradients/s | peak extra RSS | gradient size | ratio |\n|---|---|---|---|---|---|")
+        for mode in ("flat", "stream"):
+            m = peak_memory(100_000_000, args.threads, mode)
+            label = "one flat tensor" if mode == "flat" else "stream of 1,000,003-element chunks"
+            print(f"| {label} | {m['seconds']:.2f} | {1 / m['seconds']:.2f} | {m['extra_bytes'] / 2**20:.0f} MiB | "
+                  f"{m['grad_bytes'] / 2**20:.0f} MiB | {m['extra_bytes'] / m['grad_bytes']:.2f}x |")
+    s = scoring_and_vote(repeats=10)
+    print("\n## Scoring 10,000 clips x 50 queries (k = 512) and the majority vote\n")
+    print(f"cosine scores {s['scores_best_ms']:.1f} ms, majority vote {s['vote_best_ms']:.1f} ms; "
+          f"both together {s['total_best_ms']:.1f} ms best, {s['total_median_ms']:.1f} ms median.")
+
+
+if __name__ == "__main__":
+    main()
