@@ -126,3 +126,25 @@ def test_serve_binds_localhost_prints_links_and_stops_on_ctrl_c(tmp_path):
             proc.kill()
             pytest.fail("the server did not stop on SIGINT")
     assert proc.returncode == 0 and "Stopped" in out
+
+
+def test_export_then_motive_bench_tally(tmp_path, capsys):
+    from bench.study.app import create_app
+
+    make_videos(tmp_path / "run", ["base", "tuned"], PROMPTS)
+    assert main(["study", "create", str(tmp_path / "run"), "--out", str(tmp_path / "s"), "--raters", "2",
+                 "--pairing", "tuned:base"]) == 0
+    plan, secrets = read_plan(tmp_path / "s"), read_secrets(tmp_path / "s")
+    app = create_app(tmp_path / "s")
+    client = app.test_client()
+    for rater, tok in secrets.raters.items():
+        state = client.get(f"/api/r/{tok}/state").get_json()
+        for item in plan.raters[rater]:  # tuned always chosen, identical pairs tied
+            side = "tie" if item.check == "identical" else ("left" if item.left == "tuned" else "right")
+            state = client.post(f"/api/r/{tok}/vote", json={"item": state["item"]["id"], "choice": side}).get_json()
+    app.extensions["motive_study"].store.close()
+    assert main(["study", "export", str(tmp_path / "s")]) == 0
+    capsys.readouterr()
+    assert main(["tally", str(tmp_path / "s" / "judgments.csv"), "--reference", "tuned", "--n-boot", "50"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\| tuned\s*\| base\s*\| 8\s*\| 8\s*\| 0\s*\| 0\s*\|", out), out
