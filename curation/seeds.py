@@ -9,9 +9,11 @@ collides: seed 0 / clip 1 == seed 1 / clip 0; a hash of the tuple does not).
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
+if TYPE_CHECKING:  # numpy and torch are imported where used, so that light callers stay light
+    import numpy as np
+    import torch
 
 
 def derive_seed(seed: int, *names: object) -> int:
@@ -24,13 +26,17 @@ def derive_seed(seed: int, *names: object) -> int:
     return int.from_bytes(digest, "little") & ((1 << 63) - 1)
 
 
-def numpy_rng(seed: int, *names: object) -> np.random.Generator:
+def numpy_rng(seed: int, *names: object) -> "np.random.Generator":
     """A NumPy generator seeded by :func:`derive_seed`."""
+    import numpy as np
+
     return np.random.default_rng(derive_seed(seed, *names))
 
 
-def torch_generator(seed: int, *names: object, device: str | torch.device = "cpu") -> torch.Generator:
+def torch_generator(seed: int, *names: object, device: "str | torch.device" = "cpu") -> "torch.Generator":
     """A torch generator seeded by :func:`derive_seed` (CPU by default so draws match across hardware)."""
+    import torch
+
     gen = torch.Generator(device=device)
     gen.manual_seed(derive_seed(seed, *names))
     return gen
