@@ -54,8 +54,13 @@ def iter_cosine_blocks(train: np.ndarray | torch.Tensor, query: np.ndarray | tor
         raise ValueError(f"block_rows must be >= 1, got {block_rows}")
     q = _unit_rows(query, "query").T.copy()  # (k, M)
     for start in range(0, train.shape[0], block_rows):
-        t = _unit_rows(train[start : start + block_rows], "train", start)
-        yield start, (t @ q).astype(np.float32, copy=False)
+        t = np.asarray(train[start : start + block_rows], dtype=np.float32)
+        raw = t @ q  # (rows, M); a NaN/Inf in a train row spreads to its whole row of scores
+        norms = np.sqrt(np.einsum("ij,ij->i", t, t, dtype=np.float64)).astype(np.float32)
+        if not (np.isfinite(raw).all() and np.isfinite(norms).all()):
+            _unit_rows(t, "train", start)  # raises, naming the row
+        raw /= np.maximum(norms, 1e-30)[:, None]
+        yield start, raw
 
 
 def cosine_scores(train: np.ndarray | torch.Tensor, query: np.ndarray | torch.Tensor,

@@ -112,7 +112,7 @@ def _check_scores(scores: np.ndarray, what: str = "scores") -> np.ndarray:
 def _vote(s: np.ndarray, percentile: float) -> tuple[np.ndarray, np.ndarray]:
     if not 0.0 <= float(percentile) <= 100.0:
         raise SelectionError(f"percentile={percentile} is outside [0, 100]; the paper's natural choice is 90")
-    cutoffs = np.percentile(s, percentile, axis=0)
+    cutoffs = np.percentile(np.ascontiguousarray(s.T), percentile, axis=1)  # per query, contiguous rows
     return (s > cutoffs).sum(axis=1).astype(np.int64), cutoffs
 
 
