@@ -7,6 +7,11 @@ residual over a tolerance ``SIGMA_PX`` scaled to the frame height; range checks 
 physical range and fall off as a Gaussian outside it. Only kinematics are used, never the look of the
 object (the world draws violating objects flat with outlines; a scorer keyed on that would be cheating).
 
+The tolerances were set by looking at 400 corpus clips of world seed 0 (200 plausible, 200 violating) and
+then measured, unchanged, on 400 clips of world seed 1: AUROC 0.987 overall, at least 0.943 per
+category (stretch; spin 0.975, the other eight 1.0). The weak spot is white objects next to gray props
+(hanger, press), where colour cannot separate the two and a 3x3 opening only partly does.
+
 Models (t in frames, y down):
 
 * free_fall: ``y = min(y0 + g (t - t0)^2 / 2, rest)`` with release ``t0 <= 0`` (no hovering).
