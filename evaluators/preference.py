@@ -10,6 +10,9 @@ Statistics (95% by default):
   prompts with replacement, and weights every judgment by (times its rater was drawn) x (times its
   prompt was drawn). Arena tools resample single judgments, which treats 17 raters x 50 prompts as 850
   independent draws and understates the uncertainty. Draws come from :func:`evaluators.seeding.numpy_rng`.
+  The pigeonhole bootstrap is conservative: when judgments are in fact independent it still counts the
+  rater and prompt margins, so its interval is wider than Wilson's (about 1.6 times for 17 x 50
+  i.i.d. simulated judgments at a 58% win rate: 10.4 vs 6.6 points; up to sqrt(3) in theory). Report both.
 * Sign tests (scipy ``binomtest``, two-sided, p = 0.5): one excluding ties; one splitting ties evenly
   between the two sides (an odd tie count drops one tie).
 * Bradley-Terry strengths over any number of models, ties as half a win each way, fitted by Hunter's
