@@ -234,7 +234,7 @@ def run_seed(config: CurateConfig, seed: int, out: Path, backend, model_hash: st
 def run_curate(config: CurateConfig, out: str | Path) -> dict[str, Any]:
     """The whole job; returns the ``curate.json`` document (also written to ``out``)."""
     from bench.backends.registry import load_backend
-    from bench.curate_quality import evaluate_seed, summarise, write_report
+    from bench.curate_quality import evaluate_seed, flag_quality, summarise, write_report
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -249,6 +249,7 @@ def run_curate(config: CurateConfig, out: str | Path) -> dict[str, Any]:
         rows = evaluate_seed(res["selections"], res["data"], res["masks"], seed)  # labels read here only
         quality_rows += rows
         info[seed] = {k: res[k] for k in ("summaries", "mask_summary", "overhead", "timings")}
+        info[seed]["labels_vs_masks"] = flag_quality(res["masks"], res["data"])
         per_seed[seed] = res
         print(f"seed {seed}: " + ", ".join(f"{r['method']} {r['value']:.3f}" for r in rows
                                            if r["metric"] == "plausible_share" and r["category"] == "all")

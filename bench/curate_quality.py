@@ -62,6 +62,17 @@ def evaluate_seed(selections: Mapping[str, Any], data, masks: pd.DataFrame, seed
     return rows
 
 
+def flag_quality(masks: pd.DataFrame, data) -> dict[str, Any]:
+    """How the camera-only flag and the all-zero masks line up with the hidden labels (one seed)."""
+    labels = np.array([data.labels[c] for c in masks.clip_id])
+    flag, zero = masks.camera_only.to_numpy(bool), masks.zero_mask.to_numpy(bool)
+    cam = labels == "camera_only"
+    return {"camera_flagged": int(flag.sum()), "camera_only_clips": int(cam.sum()),
+            "camera_flag_precision": float((flag & cam).sum() / flag.sum()) if flag.any() else None,
+            "camera_flag_recall": float((flag & cam).sum() / cam.sum()) if cam.any() else None,
+            "zero_masks_by_label": {lab: int((zero & (labels == lab)).sum()) for lab in sorted(set(labels))}}
+
+
 def summarise(quality: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Mean/std/min/max over seeds per (method, metric, category), and the verdicts on the targets."""
     summary = (quality.groupby(["method", "metric", "category"], sort=False)["value"]

@@ -14,8 +14,11 @@
    mask coverage to the feature store, or marks the row failed with the reason (non-finite loss or
    gradient; an all-zero mask under the ``"exclude"`` fallback). The run goes on either way.
 
-Rows already marked done are skipped, so a killed run resumes where it stopped. Queries are
-featurised by the same code with their own masks.
+Several stores can be filled from one forward pass (e.g. Motive's masked features and the whole-video
+baseline's): the per-location error is computed once and each mask's loss is back-propagated in turn
+(``retain_graph``), which saves a forward per extra mask and gives the same gradients as separate passes.
+Rows already marked done are skipped, so a killed run resumes where it stopped. Queries are featurised
+by the same code with their own masks.
 """
 
 from __future__ import annotations

@@ -29,10 +29,14 @@ Pixels whose global-motion partner (forward or backward) falls outside the frame
 there content enters or leaves the view and no flow estimator can match it (without this, the entering
 strip of a pan reads as 1-2 px of "object motion").
 
-Camera-only clips: ``uniformity`` is the share of pixel-pairs the global model explains to within the
-noise floor (residual below ``noise_floor_px``). A clip is flagged ``camera_only`` when its mean global
-motion is at least ``camera_min_px`` and ``uniformity >= camera_uniformity`` (0.995: a share, not a
-magnitude ratio, because a small moving object holds little of the frame's total flow). The flag carries ``weight =
+Camera-only clips: ``uniformity = 1 - sum|residual| / sum|raw flow|`` over the in-view pixels that move
+(raw flow above the noise floor): the share of the clip's motion that the one global motion explains,
+i.e. how spatially uniform the flow is. A clip is flagged ``camera_only`` when its mean global motion is
+at least ``camera_min_px`` and ``uniformity >= camera_uniformity`` (0.5: most of what moves, moves
+with the camera). On the world's default corpus (120 clips, seed 0) this share is 0.53-0.85 for
+camera-only clips and at most 0.42 for every other label. A pan *with* a moving object is flagged too
+(most pixels move with the camera); its mask still shows the object, because compensation removes the
+pan - the flag says "dominated by camera motion", the mask says where the object moves. The flag carries ``weight =
 camera_weight`` (1.0 = flag only); selection applies the weight to the clip's votes, because scaling a
 mask by a constant cannot change a cosine score.
 
@@ -71,8 +75,8 @@ class MaskConfig:
     camera_min_inliers: float = 0.5  # share of the grid the global motion must explain
     ransac_px: float = 0.5  # RANSAC inlier threshold (pixels)
     noise_floor_px: float = 0.25  # residual magnitude below this is estimator noise
-    camera_min_px: float = 0.25  # least mean global motion (px/frame) to call a clip a pan
-    camera_uniformity: float = 0.995  # flag threshold on the share of pixels the global model explains
+    camera_min_px: float = 0.1  # least mean global motion (px/frame) to call a clip a pan
+    camera_uniformity: float = 0.5  # flag when the global model explains most of the moving pixels' motion
     camera_weight: float = 1.0  # vote weight of flagged clips (1.0 = flag only)
     zero_fallback: str = "exclude"  # "exclude" | "uniform"
 
@@ -98,7 +102,7 @@ class MotionMask:
     raw_magnitude: float  # mean raw flow magnitude, px/frame (the motion-magnitude baseline)
     object_magnitude: float  # mean residual magnitude after compensation, px/frame
     camera_magnitude: float  # mean magnitude of the global (camera) motion, px/frame
-    uniformity: float  # share of pixel-pairs the global model explains within the noise floor
+    uniformity: float  # share of the moving pixels' motion explained by the global model, in [0, 1]
     camera_only: bool
     zero_mask: bool
     weight: float  # vote weight (camera_weight when camera_only, else 1.0)
@@ -167,7 +171,9 @@ def build_mask(frames: np.ndarray, flow: np.ndarray, geometry: LatentGeometry, c
     in_view = np.stack([_in_view(g) for g in glob]) if cfg.camera != "none" else np.ones(raw_mag.shape, bool)
     res_mag = flow_magnitude(flow - glob) * in_view
     pair = np.maximum(res_mag - cfg.noise_floor_px, 0.0)
-    uniformity = float(1.0 - (pair > 0).mean())
+    moving = (raw_mag > cfg.noise_floor_px) & in_view
+    raw_moving = float(raw_mag[moving].sum())
+    uniformity = float(np.clip(1.0 - res_mag[moving].sum() / raw_moving, 0.0, 1.0)) if raw_moving > 0 else 0.0
     camera_only = bool(glob_mag.mean() >= cfg.camera_min_px and uniformity >= cfg.camera_uniformity)
     per_frame = np.empty((frames.shape[0],) + pair.shape[1:], np.float32)
     per_frame[0], per_frame[-1] = pair[0], pair[-1]

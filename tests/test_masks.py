@@ -74,10 +74,15 @@ def test_camera_pan_is_compensated_and_object_still_found():
     assert pan_only.camera_only and pan_only.camera_magnitude == pytest.approx(2.0, abs=0.3)
     uncompensated = _mask(_scene(obj_dx=0, cam_dx=2), camera="none")
     assert not uncompensated.camera_only and uncompensated.coverage > 3 * pan_only.coverage
-    both = _mask(_scene(obj_dx=2, cam_dx=2))
-    assert not both.camera_only
+    both = _mask(_scene(obj_dx=2, cam_dx=2))  # flagged (most pixels pan), but the mask shows the object
+    assert both.uniformity > 0.5
     rows = both.mask[1:].mean(axis=(0, 2))
     assert rows[2:5].mean() > 3 * rows[[0, 7]].mean()  # the object, not the pan, lights up
+
+
+def test_object_motion_on_still_background_is_not_camera_only():
+    m = _mask(_scene(obj_dx=2, cam_dx=0))
+    assert not m.camera_only and m.uniformity < 0.2 and m.camera_magnitude < 0.1
 
 
 def test_camera_only_downweight_recorded():
