@@ -43,7 +43,7 @@ def test_curate_end_to_end(small_backend, tmp_path):
     from bench.curate import CurateConfig, run_curate
 
     out = tmp_path / "run"
-    doc = run_curate(CurateConfig(n_clips=16, seeds=(0, 1), fraction=0.25, backend_path=str(small_backend),
+    doc = run_curate(CurateConfig(n_clips=12, seeds=(0, 1), fraction=0.25, backend_path=str(small_backend),
                                   queries_per_category=1, measure_cost=False), out)
     quality = pd.read_csv(out / "quality.csv")
     assert set(quality.method) == {"motive", "whole_video", "motion_magnitude", "random", "full"}
@@ -52,7 +52,7 @@ def test_curate_end_to_end(small_backend, tmp_path):
     assert full.value.tolist() == [0.5, 0.5]  # the default mix is half plausible
     for seed in (0, 1):
         sel = json.loads((out / f"seed-{seed}" / "selections" / "motive" / "selection.json").read_text())
-        assert sel["count"] == 4 and len(sel["selected_ids"]) == 4
+        assert sel["count"] == 3 and len(sel["selected_ids"]) == 3
         for stage in ("world", "masks", "features", "selections"):
             assert (out / f"seed-{seed}" / stage / "manifest.json").exists()
     summ = doc["per_seed"]["0"]["summaries"]
@@ -64,10 +64,10 @@ def test_curate_end_to_end(small_backend, tmp_path):
     assert set(doc["verdicts"]) >= {"vs_random", "vs_motion_magnitude", "vs_whole_video", "meets_target"}
 
     # a second run resumes from the stores and the mask cache and gives the same selection
-    again = run_curate(CurateConfig(n_clips=16, seeds=(0,), fraction=0.25, backend_path=str(small_backend),
+    again = run_curate(CurateConfig(n_clips=12, seeds=(0,), fraction=0.25, backend_path=str(small_backend),
                                     queries_per_category=1, measure_cost=False), out)
-    assert again["per_seed"]["0"]["summaries"]["corpus-motive"]["skipped"] == 16
-    assert again["per_seed"]["0"]["mask_summary"]["cache_hits"] == 16 + 10
+    assert again["per_seed"]["0"]["summaries"]["corpus-motive"]["skipped"] == 12
+    assert again["per_seed"]["0"]["mask_summary"]["cache_hits"] == 12 + 10
 
 
 def test_curate_command_line_reports_bad_options(capsys, tmp_path):
