@@ -9,24 +9,37 @@ from __future__ import annotations
 import collections
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
 from bench.world import CATEGORIES, WorldConfig, build_corpus, render, world_constants
+from evaluators.judge import judge
+from evaluators.judgments import read_judgments
 from evaluators.physics import CATEGORIES as SCORER_CATEGORIES
 from evaluators.physics import PhysicsInputError, category_of, score_video
 
 
-def _aurocs(seed: int, n: int) -> tuple[float, dict[str, float]]:
+def _scores(seed: int, n: int) -> dict[str, list[tuple[bool, float]]]:
+    """Physics scores of ``n`` plausible/violating corpus clips of world ``seed``, by category."""
     config = WorldConfig(seed=seed)
     constants = world_constants(config)
     specs = build_corpus(config, n, mix={"plausible": 0.5, "violating": 0.5})
     by_cat: dict[str, list[tuple[bool, float]]] = collections.defaultdict(list)
     for spec in specs:
         by_cat[spec.category].append((spec.label == "plausible", score_video(render(spec, config), spec.category, constants).score))
+    return by_cat
+
+
+def _aurocs(by_cat: dict[str, list[tuple[bool, float]]]) -> tuple[float, dict[str, float]]:
     pooled = [x for v in by_cat.values() for x in v]
     overall = roc_auc_score([y for y, _ in pooled], [s for _, s in pooled])
     return overall, {c: roc_auc_score([y for y, _ in v], [s for _, s in v]) for c, v in by_cat.items()}
+
+
+@pytest.fixture(scope="module")
+def seed2_scores():
+    return _scores(seed=2, n=60)  # 3 plausible + 3 violating per category
 
 
 def test_scorer_covers_the_world_categories():
@@ -35,10 +48,10 @@ def test_scorer_covers_the_world_categories():
     assert category_of("bigbuckbunny") is None
 
 
-def test_plausible_beats_violating_on_held_out_clips():
+def test_plausible_beats_violating_on_held_out_clips(seed2_scores):
     # 3 plausible + 3 violating per category: a quick check; the targets (>= 0.85 per category on 20 + 20)
     # are in the slow test below. Here one mis-ordered pair in a category costs 1/9 of its AUROC.
-    overall, per_cat = _aurocs(seed=2, n=60)
+    overall, per_cat = _aurocs(seed2_scores)
     assert overall >= 0.95, per_cat
     assert min(per_cat.values()) >= 0.6, per_cat
     assert sum(v == 1.0 for v in per_cat.values()) >= 8, per_cat
@@ -46,9 +59,22 @@ def test_plausible_beats_violating_on_held_out_clips():
 
 @pytest.mark.slow
 def test_auroc_targets_on_400_held_out_clips():
-    overall, per_cat = _aurocs(seed=1, n=400)  # 20 + 20 per category
+    overall, per_cat = _aurocs(_scores(seed=1, n=400))  # 20 + 20 per category
     assert overall >= 0.95, per_cat
     assert min(per_cat.values()) >= 0.85, per_cat
+
+
+def test_auto_judge_prefers_plausible_motion(seed2_scores):
+    rows = []
+    for cat, items in seed2_scores.items():
+        plaus = [s for y, s in items if y]
+        viol = [s for y, s in items if not y]
+        for i, (p, v) in enumerate(zip(plaus, viol)):  # each pair plays as one prompt and seed
+            rows += [{"video": f"{m}/{cat}-0{i}-0.mp4", "prompt": f"{cat}-0{i}", "model": m, "seed": 0,
+                      "metric": "physics_plausibility", "value": x, "status": "ok"} for m, x in (("good", p), ("cartoon", v))]
+    j = read_judgments(judge(pd.DataFrame(rows), "good", "cartoon", metrics=["physics_plausibility"]))
+    wins = (j["winner"] == "good").mean()
+    assert len(j) == 30 and wins >= 0.9
 
 
 def test_static_clip_scores_zero_and_size_is_rescaled():
