@@ -18,6 +18,7 @@ from fractions import Fraction
 
 import pandas as pd
 
+from evaluators.errors import StatsInputError
 from evaluators.preference import sign_tests, wilson
 
 
@@ -30,7 +31,7 @@ def _matches(count: int, n: int, pct: float, decimals: int) -> bool:
 def consistent_counts(win_pct: float, tie_pct: float, loss_pct: float, n: int, decimals: int = 1) -> list[tuple[int, int, int]]:
     """All ``(wins, ties, losses)`` summing to ``n`` whose percentages round to the reported ones."""
     if n <= 0:
-        raise ValueError(f"n must be a positive number of judgments; got {n}")
+        raise StatsInputError(f"n must be a positive number of judgments; got {n}. Pass the study's judgment count.")
     wins = [w for w in range(n + 1) if _matches(w, n, win_pct, decimals)]
     ties = [t for t in range(n + 1) if _matches(t, n, tie_pct, decimals)]
     return [(w, t, n - w - t) for w in wins for t in ties if n - w - t >= 0 and _matches(n - w - t, n, loss_pct, decimals)]

@@ -25,6 +25,18 @@ class VideoReadError(EvaluatorError):
     """A video the evaluators could not read (missing, empty, corrupt)."""
 
 
+class FramesError(EvaluatorError, ValueError):
+    """Frames that are not uint8 RGB ``(F, H, W, 3)`` or too few for a metric."""
+
+
+class PhysicsInputError(EvaluatorError, ValueError):
+    """Missing world constants or an unknown category for the physics scorer."""
+
+
+class StatsInputError(EvaluatorError, ValueError):
+    """An out-of-range input to a statistic (a win rate of 0.5 to detect, a non-positive n)."""
+
+
 class JudgmentsError(EvaluatorError, ValueError):
     """A judgments file with unknown models, missing columns, or bad choices; names the rows."""
 

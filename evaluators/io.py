@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from evaluators.errors import VideoReadError
+from evaluators.errors import FramesError, VideoReadError
 
 DEFAULT_FPS = 8.0  # used only when a container reports no frame rate
 
@@ -70,7 +70,7 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = DEFAULT_FPS) 
     """
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValueError(f"frames must be uint8 (F, H, W, 3); got {frames.dtype} {frames.shape}")
+        raise FramesError(f"frames must be uint8 (F, H, W, 3); got {frames.dtype} {frames.shape}. Convert before writing.")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     h, w = frames.shape[1:3]

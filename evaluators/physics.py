@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from evaluators.errors import EvaluatorError
+from evaluators.errors import PhysicsInputError
 from evaluators.physics_models import MODELS, SIGMA_PX
 from evaluators.tracking import track
 
@@ -32,10 +32,6 @@ REQUIRED_CONSTANTS = (
     "pendulum_period_frames_per_sqrt_px", "spin_decel_rad_per_frame2", "volume_exponent",
 )
 assert set(MODELS) == set(CATEGORIES)
-
-
-class PhysicsInputError(EvaluatorError, ValueError):
-    """Missing world constants or an unknown category for the physics scorer."""
 
 
 @dataclass

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy.stats import binom, binomtest
 from statsmodels.stats.proportion import proportion_confint
 
+from evaluators.errors import StatsInputError
 from evaluators.seeding import numpy_rng
 from evaluators.tables import markdown_table
 
@@ -204,12 +205,14 @@ def judgments_needed(win_rate: float, tie_rate: float = 0.0, alpha: float = 0.05
     from statsmodels.stats.proportion import proportion_effectsize
 
     if not 0 < win_rate < 1 or win_rate == 0.5:
-        raise ValueError(f"win_rate must be in (0, 1) and not 0.5; got {win_rate}")
+        raise StatsInputError(f"win_rate must be in (0, 1) and not 0.5 (nothing to detect); got {win_rate}. "
+                              "Pass the decisive win rate to detect, e.g. 0.6.")
     if not 0 <= tie_rate < 1:
-        raise ValueError(f"tie_rate must be in [0, 1); got {tie_rate}")
+        raise StatsInputError(f"tie_rate must be in [0, 1); got {tie_rate}.")
     n = next((n for n in range(1, n_max + 1) if sign_test_power(n, win_rate, alpha) >= power), None)
     if n is None:
-        raise ValueError(f"more than {n_max} decisive judgments needed for win_rate {win_rate}")
+        raise StatsInputError(f"more than {n_max} decisive judgments needed for win_rate {win_rate}; "
+                              "choose a win rate further from 0.5.")
     h = abs(proportion_effectsize(win_rate, 0.5))
     approx = NormalIndPower().solve_power(effect_size=h, alpha=alpha, power=power, ratio=0)
     return {"decisive": n, "total": ceil(n / (1 - tie_rate)), "decisive_normal_approx": float(np.ceil(approx))}

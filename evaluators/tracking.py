@@ -91,12 +91,17 @@ def _moments(w: np.ndarray) -> tuple[float, ...]:
     return a, cx, cy, float(np.sqrt(mxx)), float(np.sqrt(myy)), float(angle), spread, major, minor
 
 
+def _blob_count(w: np.ndarray) -> int:
+    """Connected components (8-connected) of ``w > 0.5`` larger than one pixel."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats((w > 0.5).astype(np.uint8), connectivity=8)
+    return int((stats[1:, cv2.CC_STAT_AREA] > 1).sum())
+
+
 def track(frames: np.ndarray) -> Track:
     """Track the object in uint8 RGB frames ``(F, H, W, 3)``."""
     w = foreground_weights(frames)
     stats = np.array([_moments(x) for x in w])
-    blobs = np.array([cv2.connectedComponentsWithStats((x > 0.5).astype(np.uint8), connectivity=8)[2][1:, 4].__gt__(1).sum()
-                      for x in w])
+    blobs = np.array([_blob_count(x) for x in w])
     return Track(w, stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3], stats[:, 4], stats[:, 5], blobs, stats[:, 6],
                  stats[:, 7], stats[:, 8])
 

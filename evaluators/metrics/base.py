@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
+from evaluators.errors import FramesError
 from evaluators.flow import FlowEstimator, flow_pairs, make_flow
 
 
@@ -94,9 +95,11 @@ def check_frames(frames: np.ndarray, minimum: int = 2) -> np.ndarray:
     """Validate uint8 RGB ``(F, H, W, 3)`` frames with at least ``minimum`` frames; return them."""
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3:
-        raise ValueError(f"expected frames of shape (F, H, W, 3); got {frames.shape}")
+        raise FramesError(f"expected RGB frames of shape (F, H, W, 3); got shape {frames.shape}. "
+                          "Decode with evaluators.io.read_video or stack frames along axis 0.")
     if frames.dtype != np.uint8:
-        raise ValueError(f"expected uint8 frames in [0, 255]; got {frames.dtype}")
+        raise FramesError(f"expected uint8 frames in [0, 255]; got {frames.dtype}. Convert with "
+                          "np.clip(np.rint(x), 0, 255).astype(np.uint8) (scale [0, 1] or [-1, 1] data first).")
     if len(frames) < minimum:
-        raise ValueError(f"expected at least {minimum} frames; got {len(frames)}")
+        raise FramesError(f"expected at least {minimum} frames; got {len(frames)}.")
     return frames
