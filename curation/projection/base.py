@@ -63,6 +63,7 @@ class Projector(abc.ABC):
                              f"got {got}; flatten the gradient or use project_stream for per-parameter chunks")
         return self.project_stream([x])
 
+    @torch.no_grad()
     def project_stream(self, chunks: Iterable[torch.Tensor], names: Sequence[str] | None = None) -> torch.Tensor:
         """Project the concatenation along the last dim of ``chunks`` without building it.
 

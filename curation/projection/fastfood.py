@@ -18,7 +18,9 @@ applied to ``x_b``, and the k-dim outputs of all blocks are summed, so d need no
   ``H_n[:k] z = H_k fold_k(z)`` with ``fold_k(z)[r] = sum_q z[q k + r]`` (k rounded up to a power of two
   and the extra rows dropped).
 * Accumulation in float32, by the fixed deterministic order of :mod:`fwht` and :mod:`base`.
-* Default block size 4096 (measured fastest at k=512 on a 2-core AVX2 CPU; see the benchmark report).
+* Default block size 4096: the fastest or tied in a sweep over 1024..16384 at k=512 on this 2-core AVX2
+  CPU (``reports/benchmarks/projection.md``); larger blocks cost more Hadamard stages per coordinate,
+  smaller ones more fold-and-transform work per coordinate.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ DEFAULT_CACHE_BYTES = 256 << 20
 def block_parameters(spec: ProjectorSpec, blocks: range) -> dict[str, np.ndarray]:
     """The random parameters of ``blocks`` as NumPy arrays.
 
-    Returns ``beta`` float32 ``(R, n)``, ``perm`` int64 ``(R, n)``, ``g`` float32 ``(R, n)`` and
+    Returns ``beta`` float32 ``(R, n)``, ``perm`` int32 ``(R, n)``, ``g`` float32 ``(R, n)`` and
     ``scale`` float64 ``(R, k)`` = ``s / (||g|| sqrt(n) sqrt(k))``.
     """
     n, k = spec.block_size, spec.output_dim
@@ -51,7 +53,7 @@ def block_parameters(spec: ProjectorSpec, blocks: range) -> dict[str, np.ndarray
     z = hashrng.normals(key("S"), k).astype(np.float64)
     c = 2.0 / (9.0 * n)
     s = np.sqrt(n * np.clip(1.0 - c + z * math.sqrt(c), 0.0, None) ** 3)
-    gnorm = np.sqrt((g.astype(np.float64) ** 2).sum(axis=1, keepdims=True))
+    gnorm = np.sqrt(np.einsum("ij,ij->i", g, g, dtype=np.float64))[:, None]
     scale = s / (gnorm * math.sqrt(n) * math.sqrt(k))
     return {"beta": beta, "perm": perm, "g": g, "scale": scale}
 
@@ -83,12 +85,12 @@ class FastfoodProjector(Projector):
             return hit
         n, k = self.spec.block_size, self.spec.output_dim
         p = block_parameters(self.spec, range(first, first + nblocks))
-        flat = p["perm"] + (np.arange(nblocks, dtype=np.int64) * n)[:, None]  # gather index incl. block offset
+        flat = p["perm"] + (np.arange(nblocks, dtype=np.int32) * n)[:, None]  # gather index incl. block offset
         scale = np.zeros((nblocks, self.k_pow2), dtype=np.float32)  # zero on the dropped rows k..k2-1
         scale[:, :k] = p["scale"]
         params = {
             "beta": torch.from_numpy(p["beta"]).to(device),
-            "flat_perm": torch.from_numpy(flat.reshape(-1).astype(np.int32)).to(device),
+            "flat_perm": torch.from_numpy(flat.reshape(-1)).to(device),
             "g": torch.from_numpy(p["g"].reshape(-1)).to(device),
             "scale": torch.from_numpy(scale).to(device),
         }

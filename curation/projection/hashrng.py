@@ -76,7 +76,7 @@ def normals(keys: np.ndarray, n: int) -> np.ndarray:
 
 
 def permutations(keys: np.ndarray, bits: int, rounds: int = 4) -> np.ndarray:
-    """``(R, 2**bits)`` int64 permutations of ``0..2**bits-1``: a keyed bijection on ``bits``-bit words.
+    """``(R, 2**bits)`` int32 permutations of ``0..2**bits-1``: a keyed bijection on ``bits``-bit words.
 
     Each round maps ``x -> a*x + c (mod 2**bits)`` with an odd ``a`` and then ``x -> x ^ (x >> s)``,
     ``s = ceil(bits/2)``; both are bijections, the multiply carries low bits upward and the shift brings
@@ -97,4 +97,4 @@ def permutations(keys: np.ndarray, bits: int, rounds: int = 4) -> np.ndarray:
         x &= mask
         if bits > 1:
             x ^= x >> shift
-    return x.astype(np.int64)
+    return x.view(np.int32)  # values < 2**bits <= 2**31
