@@ -71,7 +71,7 @@ def _valid(tr: Track) -> np.ndarray:
 def free_fall(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
     g, sig = c["g"], c["sigma"]
     ok = _valid(tr)
-    t, y = np.arange(len(ok))[ok].astype(float), tr.cy[ok]
+    t, y = np.arange(len(ok))[ok].astype(float), tr.wy[ok]
     if y.max() - y.min() < 2 * sig:
         return {"moves": 0.0}
     rest = y.max()
@@ -103,7 +103,7 @@ def _bounce_curves(t: np.ndarray, apex: np.ndarray, e: np.ndarray, t0: np.ndarra
 def bounce(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
     g, sig = c["g"], c["sigma"]
     ok = _valid(tr)
-    t, y, x = np.arange(len(ok))[ok].astype(float), tr.cy[ok], tr.cx[ok]
+    t, y, x = np.arange(len(ok))[ok].astype(float), tr.wy[ok], tr.wx[ok]
     if y.max() - y.min() < 2 * sig:
         return {"moves": 0.0}
     H = c["height"]
@@ -126,7 +126,7 @@ def bounce(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
 def slide(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
     g, sig = c["g"], c["sigma"]
     ok = _valid(tr)
-    t, x = np.arange(len(ok))[ok].astype(float), tr.cx[ok]
+    t, x = np.arange(len(ok))[ok].astype(float), tr.wx[ok]
     d = x[-1] - x[0]
     if abs(d) < 2 * sig:
         return {"moves": 0.0}
@@ -145,13 +145,13 @@ def roll(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
     sig = c["sigma"]
     ok = _valid(tr)
     idx = np.flatnonzero(ok)
-    x = tr.cx[ok]
+    x = tr.wx[ok]
     if abs(x[-1] - x[0]) < 2 * sig:
         return {"moves": 0.0}
     radius = math.sqrt(np.nanmedian(tr.area[ok]) / math.pi)
     meas, expect = [], []
     for i, j in zip(idx[:-1], idx[1:]):
-        dx = tr.cx[j] - tr.cx[i]
+        dx = tr.wx[j] - tr.wx[i]
         meas.append(best_rotation(frames[i], frames[j], tr.weights[i], (tr.cx[i], tr.cy[i]), (tr.cx[j], tr.cy[j]), 0.8))
         expect.append(dx / radius)  # clockwise (positive) when moving right
     meas, expect = np.array(meas), np.array(expect)
@@ -165,8 +165,9 @@ def roll(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
 def spin(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
     ok = _valid(tr)
     idx = np.flatnonzero(ok)
-    cx, cy = float(np.nanmedian(tr.cx[ok])), float(np.nanmedian(tr.cy[ok]))
-    w = np.array([best_rotation(frames[i], frames[j], tr.weights[i], (cx, cy), (cx, cy), 0.75)
+    wx, wy = float(np.nanmedian(tr.wx[ok])), float(np.nanmedian(tr.wy[ok]))  # the pin, in scene coordinates
+    at = lambda k: (wx - tr.cam[k, 0], wy - tr.cam[k, 1])  # noqa: E731  (on screen in frame k)
+    w = np.array([best_rotation(frames[i], frames[j], tr.weights[i], at(i), at(j), 0.75)
                   for i, j in zip(idx[:-1], idx[1:])])
     if np.abs(w).mean() < 0.03:
         return {"moves": 0.0}
@@ -179,7 +180,7 @@ def spin(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
 def swing(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
     sig = c["sigma"]
     ok = _valid(tr)
-    t, x, y = np.arange(len(ok))[ok].astype(float), tr.cx[ok], tr.cy[ok]
+    t, x, y = np.arange(len(ok))[ok].astype(float), tr.wx[ok], tr.wy[ok]
     py = c["pivot_y"]
     if np.hypot(np.ptp(x), np.ptp(y)) < 2 * sig:
         return {"moves": 0.0}
@@ -198,7 +199,7 @@ def swing(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
 def float_(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
     g, sig = c["g"], c["sigma"]
     ok = _valid(tr)
-    t, y = np.arange(len(ok))[ok].astype(float), tr.cy[ok]
+    t, y = np.arange(len(ok))[ok].astype(float), tr.wy[ok]
     half = 2.0 * float(np.nanmedian(tr.sy[ok]))  # ~ half-height of the body, px (std of a disc = r / 2)
     w_lo, w_hi = math.sqrt(g / (2 * half * 0.8)), math.sqrt(g / (2 * half * 0.25))
     best, best_zeta = np.inf, 0.0
@@ -242,8 +243,8 @@ def explode(tr: Track, frames: np.ndarray, c: Mapping) -> dict[str, float]:
     spread = tr.spread[after]
     peak = np.maximum.accumulate(spread)
     shrink = float(((peak - spread) / np.maximum(peak, 1e-6)).max()) if spread.size else 0.0
-    drop = tr.cy[after] - tr.cy[0]
-    expect = np.minimum(0.5 * g * (after - tb) ** 2, max(c["floor_y"] - tr.cy[0] - 2 * sig, sig))
+    drop = tr.wy[after] - tr.wy[0]
+    expect = np.minimum(0.5 * g * (after - tb) ** 2, max(c["floor_y"] - tr.wy[0] - 2 * sig, sig))
     k = float((drop * expect).sum() / max((expect**2).sum(), 1e-9))
     return {"bursts": 1.0, "no_reassembly": gauss(shrink, 0.35), "falls_with_g": in_range(k, 0.6, 1.4, rel_tol=0.2)}
 

@@ -8,7 +8,9 @@ props (strings, plates, pins, outlines) are dropped by colour when the object is
 This works for objects that stay in place (spin, compress), where a temporal-median background
 would swallow the object. From the weights, each frame gets a weighted centroid, area, second-moment
 sizes and orientation, and the number of connected blobs; :func:`rotation_between` estimates the
-in-plane rotation between two frames by rigid alignment of the object's texture.
+in-plane rotation between two frames by rigid alignment of the object's texture, and
+:func:`camera_offsets` the camera's pan from the background's flow, so trajectories are fitted in
+scene coordinates and a camera-only pan is not mistaken for the object's motion.
 
 Pixel coordinates: x to the right, y downwards, pixel centres at integers.
 """
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from evaluators.flow import DISFlow
 
 LO, HI = 25.0, 60.0  # colour distance (0-255 RGB, L2) ramp from background to foreground
 CHROMA_MIN = 40.0  # max - min channel above which a colour counts as chromatic
@@ -41,6 +45,17 @@ class Track:
     spread: np.ndarray  # weighted mean distance from the centroid, px
     major: np.ndarray  # std along the principal axis, px
     minor: np.ndarray  # std across it, px
+    cam: np.ndarray  # float64 (F, 2): camera offset (x, y) from frame 0, from the background's flow
+
+    @property
+    def wx(self) -> np.ndarray:
+        """Centroid x in scene coordinates (screen x plus the camera offset)."""
+        return self.cx + self.cam[:, 0]
+
+    @property
+    def wy(self) -> np.ndarray:
+        """Centroid y in scene coordinates."""
+        return self.cy + self.cam[:, 1]
 
     @property
     def present(self) -> np.ndarray:
@@ -97,13 +112,41 @@ def _blob_count(w: np.ndarray) -> int:
     return int((stats[1:, cv2.CC_STAT_AREA] > 1).sum())
 
 
+def camera_offsets(frames: np.ndarray, weights: np.ndarray, min_px: int = 20) -> np.ndarray:
+    """Camera offset float64 ``(F, 2)`` relative to frame 0 from the background's motion.
+
+    Per consecutive pair, the median DIS flow over textured background pixels (at least 3 px from any
+    foreground weight above 0.05, gradient above 10 grey levels) is the background's screen motion; the camera moved the other
+    way. A plain background (its upper border nearly one colour) and pairs with fewer than ``min_px``
+    such pixels count as a still camera: a pan is invisible there, and the flow along single edges
+    (the ground line) would only echo the object's motion. Consecutive pairs keep the shift below a pattern's period.
+    """
+    cam = np.zeros((len(frames), 2))
+    h = frames.shape[1]
+    upper = np.concatenate([frames[:, 0], frames[:, : int(0.75 * h), 0], frames[:, : int(0.75 * h), -1]], axis=1)
+    upper = upper.reshape(-1, 3).astype(np.float32)
+    if np.mean(np.linalg.norm(upper - np.median(upper, axis=0), axis=1) > 15) < 0.1:
+        return cam  # a plain background: a pan is invisible, and edges alone would only leak the object's motion
+    est = DISFlow()  # an instance of the scorer's own
+    for t in range(len(frames) - 1):
+        gray = cv2.cvtColor(frames[t], cv2.COLOR_RGB2GRAY).astype(np.float32)
+        grad = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+        near = cv2.dilate(((weights[t] > 0.05) | (weights[t + 1] > 0.05)).astype(np.uint8), np.ones((7, 7), np.uint8))
+        mask = (near == 0) & (grad > 10)  # textured background at least 3 px away from the object
+        step = np.zeros(2)
+        if mask.sum() >= min_px:
+            step = -np.median(est.estimate(frames[t], frames[t + 1])[mask], axis=0)
+        cam[t + 1] = cam[t] + step
+    return cam
+
+
 def track(frames: np.ndarray) -> Track:
     """Track the object in uint8 RGB frames ``(F, H, W, 3)``."""
     w = foreground_weights(frames)
     stats = np.array([_moments(x) for x in w])
     blobs = np.array([_blob_count(x) for x in w])
     return Track(w, stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3], stats[:, 4], stats[:, 5], blobs, stats[:, 6],
-                 stats[:, 7], stats[:, 8])
+                 stats[:, 7], stats[:, 8], camera_offsets(frames, w))
 
 
 def rotation_between(a: np.ndarray, b: np.ndarray, wa: np.ndarray, ca: tuple[float, float], cb: tuple[float, float],

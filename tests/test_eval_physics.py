@@ -18,6 +18,7 @@ from evaluators.judge import judge
 from evaluators.judgments import read_judgments
 from evaluators.physics import CATEGORIES as SCORER_CATEGORIES
 from evaluators.physics import PhysicsInputError, category_of, score_video
+from evaluators.tracking import track
 
 
 def _scores(seed: int, n: int) -> dict[str, list[tuple[bool, float]]]:
@@ -86,6 +87,16 @@ def test_static_clip_scores_zero_and_size_is_rescaled():
     fall = next(s for s in specs if s.label == "plausible" and s.category == "free_fall")
     big = WorldConfig(seed=3, height=64, width=64)
     assert score_video(render(fall, big), "free_fall", constants).score > 0.9
+
+
+def test_camera_pan_is_not_object_motion():
+    config = WorldConfig(seed=3)
+    specs = build_corpus(config, 80, mix={"camera_only": 1.0})
+    pan = next(s for s in specs if s.category == "slide" and s.appearance.background == "checkered")
+    frames = render(pan, config)
+    tr = track(frames)
+    assert np.ptp(tr.cx) > 2.0 > 1.0 > np.ptp(tr.wx)  # moves on screen, still in the scene
+    assert score_video(frames, "slide", world_constants(config)).score == 0.0
 
 
 def test_bad_physics_inputs_are_named_errors():
