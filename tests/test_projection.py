@@ -13,7 +13,7 @@ from curation.projection import ProjectorSpec, make_projector, normalize
 from curation.projection import hashrng
 from curation.projection.fwht import fwht, hadamard_kron
 
-KINDS = ["fastfood", "dense_gaussian", "dense_rademacher", "countsketch"]
+KINDS = ["fastfood", "dense_gaussian", "dense_rademacher", "countsketch", "srht"]
 
 
 def _smooth(d: int, freq: float = 0.01) -> torch.Tensor:
@@ -63,7 +63,7 @@ def test_linearity(kind):
     assert torch.allclose(lhs, rhs, rtol=1e-4, atol=1e-4 * float(rhs.abs().max()))
 
 
-@pytest.mark.parametrize("kind", ["fastfood", "countsketch"])
+@pytest.mark.parametrize("kind", ["fastfood", "countsketch", "srht"])
 def test_batch_chunking_and_thread_invariance_are_bitwise(kind):
     d = 9 * (1 << 15) + 123  # several reduction groups and steps, plus a partial block
     proj = make_projector(ProjectorSpec.create(kind, d, 64, seed=11, block_size=1024))

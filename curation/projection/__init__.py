@@ -4,6 +4,7 @@
 ``project`` / ``project_stream`` map a d-vector (or a stream of per-parameter chunks) to k floats.
 Modules: :mod:`spec` (the serialisable spec), :mod:`base` (the interface and chunk streaming),
 :mod:`fastfood`, :mod:`dense` (Gaussian/Rademacher references), :mod:`sketch` (count-sketch),
+:mod:`srht` (subsampled randomised Hadamard),
 :mod:`fwht` (Walsh-Hadamard transform), :mod:`hashrng` (counter-based randomness).
 """
 
@@ -13,11 +14,12 @@ from curation.projection.base import Projector, normalize
 from curation.projection.dense import DenseProjector
 from curation.projection.fastfood import FastfoodProjector
 from curation.projection.sketch import CountSketchProjector
+from curation.projection.srht import SRHTProjector
 from curation.projection.spec import KINDS, SPEC_VERSION, ProjectorSpec, default_block_size
 
 __all__ = [
     "KINDS", "SPEC_VERSION", "ProjectorSpec", "Projector", "FastfoodProjector", "DenseProjector",
-    "CountSketchProjector", "make_projector", "normalize", "default_block_size",
+    "CountSketchProjector", "SRHTProjector", "make_projector", "normalize", "default_block_size",
 ]
 
 
@@ -29,4 +31,6 @@ def make_projector(spec: ProjectorSpec, **options) -> Projector:
         return DenseProjector(spec, **options)
     if spec.kind == "countsketch":
         return CountSketchProjector(spec, **options)
+    if spec.kind == "srht":
+        return SRHTProjector(spec, **options)
     raise ValueError(f"no projector for kind {spec.kind!r}")

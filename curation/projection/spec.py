@@ -19,6 +19,7 @@ KINDS = {
     "dense_gaussian": "reference: i.i.d. N(0, 1/k) entries, regenerated per block from the seed",
     "dense_rademacher": "reference: i.i.d. +-1/sqrt(k) entries, regenerated per block from the seed",
     "countsketch": "sparse: each input coordinate added with a random sign to one of k buckets",
+    "srht": "subsampled randomised Hadamard per block: k random rows of H.B, block outputs summed",
 }
 
 #: Bumped whenever the mapping spec -> matrix (or its float32 rounding) changes.
@@ -70,11 +71,11 @@ class ProjectorSpec:
                 f"output_dim k={self.output_dim} exceeds input_dim d={self.input_dim}: a projection to "
                 f"more dimensions than it has cannot reduce anything; use k <= d"
             )
-        if self.kind == "fastfood":
+        if self.kind in ("fastfood", "srht"):
             n = self.block_size
             if n & (n - 1) or n < self.output_dim:
                 raise ShapeError(
-                    f"fastfood block_size must be a power of two >= output_dim {self.output_dim}, got {n}; "
+                    f"{self.kind} block_size must be a power of two >= output_dim {self.output_dim}, got {n}; "
                     f"use block_size={max(next_pow2(self.output_dim), next_pow2(n))}"
                 )
         if self.dtype != "float32":
