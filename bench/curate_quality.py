@@ -102,11 +102,12 @@ def _plot(summary: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     methods = [m for m in METHOD_ORDER if m in set(summary.method)]
+    colours = dict(zip(METHOD_ORDER, ["tab:red", "tab:blue", "tab:orange", "tab:gray", "k"]))
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 2.6]})
     ov = summary[(summary.metric == "plausible_share") & (summary.category == "all")].set_index("method")
     means = [ov.loc[m, "mean"] for m in methods]
     err = [[ov.loc[m, "mean"] - ov.loc[m, "min"] for m in methods], [ov.loc[m, "max"] - ov.loc[m, "mean"] for m in methods]]
-    axes[0].bar(methods, means, yerr=err, capsize=4, color=["tab:red", "tab:blue", "tab:orange", "tab:gray", "k"][: len(methods)])
+    axes[0].bar(methods, means, yerr=err, capsize=4, color=[colours[m] for m in methods])
     axes[0].axhline(TARGET_SHARE, ls=":", color="tab:red", lw=0.8)
     axes[0].set_ylabel("plausible share of selection")
     axes[0].set_ylim(0, 1.05)
@@ -117,11 +118,13 @@ def _plot(summary: pd.DataFrame, path: Path) -> None:
     width = 0.8 / max(1, len(methods))
     for j, m in enumerate(methods):
         sub = pc[pc.method == m].set_index("category")
-        axes[1].bar(np.arange(len(cats)) + j * width, [sub["mean"].get(c, np.nan) for c in cats], width, label=m)
+        axes[1].bar(np.arange(len(cats)) + j * width, [sub["mean"].get(c, np.nan) for c in cats], width, label=m,
+                    color=colours[m])
     axes[1].set_xticks(np.arange(len(cats)) + 0.4 - width / 2, cats, rotation=30, fontsize=8)
     axes[1].set_ylim(0, 1.05)
-    axes[1].set_title("per category (mean over seeds)", fontsize=8)
-    axes[1].legend(fontsize=7, ncol=5, loc="lower right")
+    axes[1].set_title("per category: plausible share of the selected clips of that category (mean over seeds; "
+                      "few clips per bar)", fontsize=8)
+    axes[1].legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.22))
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
