@@ -21,7 +21,6 @@ Every stage writes ``<out>/seed-<s>/<stage>/manifest.json`` (:mod:`bench.manifes
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -268,7 +267,3 @@ def replace_config(config: CurateConfig, **changes: Any) -> CurateConfig:
     if mask_changes:
         rest["mask"] = replace(config.mask, **mask_changes)
     return replace(config, **rest)
-
-
-def load_json(path: str | Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())

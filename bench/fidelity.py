@@ -74,7 +74,7 @@ def run_fidelity(
                   for k in config.dims}
     feat = GradientFeaturizer(model, projectors[config.dims[0]],
                               ObjectiveConfig(t_fix=config.t_fix, noise_seed=config.noise_seed))
-    steps = [config.t_fix] + [t for t in config.timesteps]
+    steps = list(dict.fromkeys([config.t_fix, *config.timesteps]))  # t_fix once even if also listed
 
     def encoded(cid: str, caption: str) -> tuple[torch.Tensor, torch.Tensor]:
         return feat.encode(video_of(cid), caption)

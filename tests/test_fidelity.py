@@ -1,0 +1,39 @@
+"""The fidelity study on a toy model: known answers where the two scores must agree exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from _toy_attributable import ToyModel
+from bench.fidelity import FidelityConfig, run_fidelity, write_fidelity
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_fidelity_known_answers(tmp_path):
+    model = ToyModel()
+    gen = torch.Generator().manual_seed(0)
+    videos = {f"v{i}": torch.rand((3, 9, 16, 16), generator=gen) * 2 - 1 for i in range(8)}
+    mask = np.random.default_rng(0).random((3, 4, 4)).astype(np.float32)
+    clips = [(f"v{i}", "a ball bounces") for i in range(6)]
+    queries = [("v6", "a cube slides"), ("v7", "a ball spins")]
+    d = sum(p.numel() for _, p in model.trainable_parameters())
+    # a single timestep equal to t_fix: the "10-step mean" is the t_fix score itself, rho = 1 exactly;
+    # D' = d with a dense Gaussian projection preserves the ranking almost surely well (rho near 1)
+    cfg = FidelityConfig(dims=(16, d), projection_kind="dense_gaussian", timesteps=(751.0,))
+    result = run_fidelity(model, clips, queries, videos.__getitem__, lambda cid: mask, cfg)
+    rows = {r["dim"]: r for r in result["rows"]}
+    assert rows[None]["rho_pooled"] == pytest.approx(1.0)
+    assert rows[d]["rho_pooled"] > 0.9 and -1.0 <= rows[16]["rho_pooled"] <= 1.0
+    assert result["clips"] == 6 and result["queries"] == 2 and result["config"]["input_dim"] == d
+    paths = write_fidelity(result, tmp_path)
+    assert [p.name for p in paths] == ["fidelity.csv", "fidelity.json", "fidelity.png"]
+    assert all(p.stat().st_size > 0 for p in paths)
