@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         world_seed=base["world_seed"],
         block_out_channels=tuple(base["block_out_channels"]),
         text_width=base["text_width"],
+        latent_channels=base.get("latent_channels", 12),
     )
     if recipe.corpus_size < 1:
         raise ConfigError(f"--corpus-size {recipe.corpus_size} must be >= 1.")

@@ -1,6 +1,6 @@
 """``TinyBackend``: the embedded CPU video generator behind the :class:`bench.backends.base.Backend` protocol.
 
-Pieces: a fixed space-to-depth latent (:mod:`.latent`), a learned text encoder over the world's
+Pieces: a space-to-depth + PCA-whitened linear latent (:mod:`.latent`), a learned text encoder over the world's
 vocabulary (:mod:`.text`), a frames-as-channels ``UNet2DModel`` denoiser (:mod:`.denoiser`) and a
 flow-matching Euler sampler (:mod:`.sampler`). Rectified flow: ``z = (1 - sigma) x + sigma eps``, the
 model predicts ``eps - x`` at ``t = 1000 sigma``.
@@ -9,7 +9,7 @@ model predicts ``eps - x`` at ``t = 1000 sigma``.
 prefixed ``denoiser.``); the text encoder is frozen after pretraining, as Wan's T5 is.
 
 A saved model is a directory with ``config.json`` (``{"backend": "tiny", "config": {...}}``) and
-``model.safetensors`` (keys ``text.*`` and ``denoiser.*``).
+``model.safetensors`` (keys ``latent.*``, ``text.*`` and ``denoiser.*``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from safetensors.torch import load_file, save_file
 from bench.errors import BackendError
 from curation.protocols import LatentGeometry
 
-from . import latent
+from .latent import LinearLatent
 from .denoiser import DenoiserConfig, FramesAsChannels
 from .text import TextEncoder, Tokenizer
 
@@ -42,11 +42,12 @@ class TinyConfig:
     height: int = 32
     width: int = 32
     fps: int = 8
+    latent_channels: int = 12
     max_words: int = 32
     text_width: int = 64
     text_layers: int = 2
     text_heads: int = 4
-    block_out_channels: tuple[int, ...] = (32, 64, 64)
+    block_out_channels: tuple[int, ...] = (64, 96, 96)
     layers_per_block: int = 1
     norm_num_groups: int = 16
     attention_head_dim: int = 32
@@ -54,7 +55,7 @@ class TinyConfig:
     extra: dict = field(default_factory=dict)  # provenance only (never changes the model)
 
     def denoiser(self) -> DenoiserConfig:
-        c, f, h, _ = latent.GEOMETRY.latent_shape(self.frames, self.height, self.width)
+        c, f, h, _ = self.geometry().latent_shape(self.frames, self.height, self.width)
         return DenoiserConfig(
             latent_channels=c,
             latent_frames=f,
@@ -64,6 +65,9 @@ class TinyConfig:
             norm_num_groups=self.norm_num_groups,
             attention_head_dim=self.attention_head_dim,
         )
+
+    def geometry(self) -> LatentGeometry:
+        return LinearLatent(self.latent_channels).geometry
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,7 +88,7 @@ class TinyBackend:
     def __init__(self, config: TinyConfig, device: str = "cpu") -> None:
         if config.height != config.width:
             raise BackendError(f"tiny backend needs square frames; got {config.height}x{config.width}")
-        latent.GEOMETRY.latent_shape(config.frames, config.height, config.width)  # validates 4n+1
+        config.geometry().latent_shape(config.frames, config.height, config.width)  # validates 4n+1
         self.config = config
         self.device = torch.device(device)
         self.tokenizer = Tokenizer(config.vocabulary, config.max_words)
@@ -92,6 +96,7 @@ class TinyBackend:
         self.text_encoder = TextEncoder(
             len(self.tokenizer), config.max_words, config.text_width, config.text_layers, config.text_heads, dcfg.emb_dim
         ).to(self.device)
+        self.latent = LinearLatent(config.latent_channels).to(self.device)
         self.denoiser = FramesAsChannels(dcfg).to(self.device)
         self.text_encoder.requires_grad_(False)
         self.text_encoder.eval()
@@ -100,7 +105,7 @@ class TinyBackend:
     # ----- protocol: geometry and format -------------------------------------------------------
     @property
     def latent_geometry(self) -> LatentGeometry:
-        return latent.GEOMETRY
+        return self.latent.geometry
 
     @property
     def video_format(self) -> tuple[int, int, int, int]:
@@ -108,18 +113,20 @@ class TinyBackend:
 
     # ----- protocol: the five members attribution needs ----------------------------------------
     def encode_video(self, frames: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, F, H, W)`` float32 in [-1, 1] -> latents ``(B, 48, (F-1)/4+1, H/2, W/2)`` float32."""
+        """``(B, 3, F, H, W)`` float32 in [-1, 1] -> latents ``(B, k, (F-1)/4+1, H/2, W/2)`` float32 (k = 12)."""
         f, h, w = self.config.frames, self.config.height, self.config.width
         if frames.ndim != 5 or tuple(frames.shape[1:]) != (3, f, h, w):
             raise BackendError(
                 f"tiny backend got a video batch of shape {tuple(frames.shape)}; expected (B, 3, {f}, {h}, {w}). "
                 "Standardise clips to the backend's video_format first."
             )
-        return latent.encode(frames.to(self.device, torch.float32))
+        with torch.no_grad():
+            return self.latent.encode(frames.to(self.device, torch.float32))
 
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
-        """Latents ``(B, 48, F', H', W')`` -> video ``(B, 3, F, H, W)`` float32 clamped to [-1, 1]."""
-        return latent.decode(latents).clamp(-1.0, 1.0)
+        """Latents ``(B, k, F', H', W')`` -> video ``(B, 3, F, H, W)`` float32 clamped to [-1, 1]."""
+        with torch.no_grad():
+            return self.latent.decode(latents).clamp(-1.0, 1.0)
 
     def tokenize(self, texts: list[str]) -> torch.Tensor:
         """Prompts -> ``(B, max_words)`` int64 ids; raises BackendError on out-of-vocabulary words."""
@@ -131,7 +138,7 @@ class TinyBackend:
             return self.text_encoder(self.tokenize(texts))
 
     def velocity(self, latents_t: torch.Tensor, t: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
-        """Predicted ``eps - x``: ``(B, 48, F', H', W')`` float32 for ``t`` ``(B,)`` = ``1000 * sigma``."""
+        """Predicted ``eps - x``: ``(B, k, F', H', W')`` float32 for ``t`` ``(B,)`` = ``1000 * sigma``."""
         return self.denoiser(latents_t, t.to(self.device), emb)
 
     def trainable_parameters(self) -> Iterable[tuple[str, torch.nn.Parameter]]:
@@ -149,12 +156,14 @@ class TinyBackend:
 
     # ----- persistence -------------------------------------------------------------------------
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """Weights as one flat dict: ``text.*`` and ``denoiser.*``."""
-        out = {f"text.{k}": v for k, v in self.text_encoder.state_dict().items()}
+        """Weights as one flat dict: ``latent.*`` (fitted PCA), ``text.*`` and ``denoiser.*``."""
+        out = {f"latent.{k}": v for k, v in self.latent.state_dict().items()}
+        out.update({f"text.{k}": v for k, v in self.text_encoder.state_dict().items()})
         out.update({f"denoiser.{k}": v for k, v in self.denoiser.state_dict().items()})
         return out
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.latent.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith("latent.")})
         text = {k[5:]: v for k, v in state.items() if k.startswith("text.")}
         den = {k[9:]: v for k, v in state.items() if k.startswith("denoiser.")}
         self.text_encoder.load_state_dict(text)

@@ -42,8 +42,9 @@ class PretrainRecipe:
     train: TrainConfig = field(default_factory=TrainConfig)
     corpus_size: int = 2000
     world_seed: int = 0
-    block_out_channels: tuple[int, ...] = (32, 64, 64)
+    block_out_channels: tuple[int, ...] = (64, 96, 96)
     text_width: int = 64
+    latent_channels: int = 12
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -89,6 +90,7 @@ def load_corpus(recipe: PretrainRecipe, progress: bool = True) -> tuple[torch.Te
         fps=world.fps,
         block_out_channels=tuple(recipe.block_out_channels),
         text_width=recipe.text_width,
+        latent_channels=recipe.latent_channels,
         world_version=WORLD_VERSION,
     )
     return clips, captions, config
@@ -112,6 +114,7 @@ def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True
     out_dir = Path(out_dir)
     clips, captions, config = load_corpus(recipe, progress=progress)
     model = fresh_model(config, recipe.train.seed)
+    explained = model.latent.fit(clips)  # the linear latent: PCA of the corpus' packed 4-frame 2x2 cells
     started = time.time()
 
     def save(m: TinyBackend, step: int, losses: list[float]) -> None:
@@ -128,6 +131,7 @@ def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True
             "config_hash": recipe.config_hash(),
             "world_version": config.world_version,
             "steps_done": step,
+            "latent_explained_variance": round(explained, 5),
             "wall_seconds": round(time.time() - started, 1),
             "seconds_per_step": round((time.time() - started) / max(1, len(losses)), 3),
             "final_train_loss_mean_last_100": sum(tail) / max(1, len(tail)),

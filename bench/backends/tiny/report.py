@@ -4,7 +4,8 @@ Writes, for the model at ``--checkpoint`` (default: the embedded one):
 
 * ``contact_sheet.png``: one row per category (its first test prompt), every second frame, the
   generated video above the world's plausible reference render of the same prompt;
-* ``loss_per_sigma.csv``: held-out loss per sigma, pretrained vs untrained (same init seed), on the 50
+* ``loss_per_sigma.csv``: held-out loss per sigma, pretrained vs untrained (same init seed and fitted
+  latent; the untrained velocity is the preconditioning's linear guess ``c_skip z``), on the 50
   test prompts' plausible reference clips (never in the corpus);
 * ``sample_check.csv`` + ``sample_check.png``: per test prompt, the colour and motion checks of
   :mod:`.sample_check`, and the pass share per category;
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # held-out loss per sigma, pretrained vs untrained (identical inputs)
     untrained = fresh_model(model.config, recipe.get("recipe", {}).get("train", {}).get("seed", 0))
+    untrained.latent.load_state_dict(model.latent.state_dict())  # same fitted latent: only the denoiser differs
     videos = to_tensor(refs)
     lp, lu = loss_per_sigma(model, videos, texts), loss_per_sigma(untrained, videos, texts)
     with open(out / "loss_per_sigma.csv", "w") as fh:
