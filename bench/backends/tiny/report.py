@@ -95,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict = {"checkpoint": str(ckpt), "steps_done": recipe.get("steps_done"), "sampler_steps": args.steps,
                      "loss_per_sigma": {"pretrained": lp, "untrained": lu}, "guidance": {}}
     rows_csv = ["prompt_id,category,colour,guidance,one_object,moves_as_category"]
+    ref_tracks = [sample_check.track(v, COLOURS[tp.appearance.colour]) for tp, v in zip(prompts, refs)]
+    summary["reference_renders"] = {  # the checker on the world's own plausible clips of the same prompts
+        "one_object_share": float(np.mean([sample_check.has_one_object(t, tp.category) for t, tp in zip(ref_tracks, prompts)])),
+        "moves_share": float(np.mean([sample_check.moves_as_category(t, tp.category, height=h) for t, tp in zip(ref_tracks, prompts)])),
+    }
     best = None
     for g in args.guidance:
         t0 = time.perf_counter()

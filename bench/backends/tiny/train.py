@@ -1,7 +1,7 @@
 """Pretraining the tiny backend with the rectified-flow objective; readable top to bottom.
 
     x   = clip latents                        (B, 48, F', H', W')
-    eps ~ N(0, I),  sigma ~ logit-normal(0, 1)  (SD3's choice: most steps at mid noise)
+    eps ~ N(0, I),  sigma ~ logit-normal(0, 1) (SD3's choice: most steps at mid noise) or U(0, 1)
     z   = (1 - sigma) x + sigma eps,  t = 1000 sigma
     loss = mean (model(z, t, text(prompt)) - (eps - x))^2
 
@@ -43,6 +43,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     ema_decay: float = 0.999
     cfg_drop: float = 0.1
+    sigma_sampling: str = "logit_normal"  # or "uniform" (more weight on low noise)
     seed: int = 0
     threads: int = 2
     save_every: int = 250
@@ -118,7 +119,10 @@ def pretrain(
         drop = torch.rand(cfg.batch_size, generator=g) < cfg.cfg_drop
         ids[drop] = null_ids
         eps = torch.randn(x.shape, generator=g)
-        sigma = torch.sigmoid(torch.randn(cfg.batch_size, generator=g))
+        if cfg.sigma_sampling == "uniform":
+            sigma = torch.rand(cfg.batch_size, generator=g).clamp(min=1e-3)
+        else:
+            sigma = torch.sigmoid(torch.randn(cfg.batch_size, generator=g))
         s = sigma.view(-1, 1, 1, 1, 1)
         z = (1 - s) * x + s * eps
 
