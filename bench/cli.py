@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"motive-bench {bench.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<command>")
     for module in discover_commands():
-        cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        # help= is %-formatted by argparse, description= is not: "%%" in HELP must read "%" there.
+        cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP.replace("%%", "%"))
         module.add_arguments(cmd)
         cmd.set_defaults(_handler=module.run)
     return parser
