@@ -32,7 +32,12 @@ STEP_ELEMS = 1 << 18
 class Projector(abc.ABC):
     """A fixed random linear map ``R^d -> R^k`` described by a :class:`ProjectorSpec`."""
 
+    #: The spec kinds a subclass implements; the constructor refuses any other.
+    kinds: tuple[str, ...] = ()
+
     def __init__(self, spec: ProjectorSpec):
+        if spec.kind not in self.kinds:
+            raise ValueError(f"{type(self).__name__} implements kinds {list(self.kinds)}, got {spec.kind!r}")
         self.spec = spec
         self.reduce_blocks = max(1, REDUCE_ELEMS // spec.block_size)
 

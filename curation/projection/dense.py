@@ -33,10 +33,7 @@ def dense_block(spec: ProjectorSpec, block: int) -> torch.Tensor:
 class DenseProjector(Projector):
     """``dense_gaussian`` / ``dense_rademacher``: block-regenerated dense matrix times the input."""
 
-    def __init__(self, spec: ProjectorSpec):
-        if spec.kind not in ("dense_gaussian", "dense_rademacher"):
-            raise ValueError(f"DenseProjector needs a dense kind, got {spec.kind!r}")
-        super().__init__(spec)
+    kinds = ("dense_gaussian", "dense_rademacher")
 
     def _project_blocks(self, xb: torch.Tensor, first: int) -> torch.Tensor:
         outs = [xb[:, j] @ dense_block(self.spec, first + j).to(xb.device).T for j in range(xb.shape[1])]

@@ -63,11 +63,11 @@ class FastfoodProjector(Projector):
     between calls (about 12 bytes per input coordinate, first blocks first; the rest is regenerated on
     every call). The output is the same either way."""
 
+    kinds = ("fastfood",)
+
     def __init__(self, spec: ProjectorSpec, cache_bytes: int = DEFAULT_CACHE_BYTES):
-        if spec.kind != "fastfood":
-            raise ValueError(f"FastfoodProjector needs kind 'fastfood', got {spec.kind!r}")
         super().__init__(spec)
-        n, k = spec.block_size, spec.output_dim
+        k = spec.output_dim
         self.k_pow2 = next_pow2(k)
         self.cache_bytes = int(cache_bytes)
         self._cache_used = 0

@@ -49,7 +49,6 @@ def hadamard_kron(x: torch.Tensor) -> torch.Tensor:
     shape = x.shape
     n = shape[-1]
     factors = kron_factors(n)
-    rows = x.numel() // n
     t = x.reshape(-1, factors[-1]) @ hadamard_matrix(factors[-1], x.device)
     inner = factors[-1]
     for f in reversed(factors[:-1]):

@@ -28,10 +28,7 @@ def sketch_parameters(spec: ProjectorSpec, blocks: range) -> tuple[np.ndarray, n
 class CountSketchProjector(Projector):
     """``countsketch`` kind (see the module docstring)."""
 
-    def __init__(self, spec: ProjectorSpec):
-        if spec.kind != "countsketch":
-            raise ValueError(f"CountSketchProjector needs kind 'countsketch', got {spec.kind!r}")
-        super().__init__(spec)
+    kinds = ("countsketch",)
 
     def _project_blocks(self, xg: torch.Tensor, first: int) -> torch.Tensor:
         bsz, nblocks, n = xg.shape

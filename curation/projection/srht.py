@@ -31,10 +31,7 @@ def srht_parameters(spec: ProjectorSpec, blocks: range) -> tuple[np.ndarray, np.
 class SRHTProjector(Projector):
     """``srht`` kind (see the module docstring)."""
 
-    def __init__(self, spec: ProjectorSpec):
-        if spec.kind != "srht":
-            raise ValueError(f"SRHTProjector needs kind 'srht', got {spec.kind!r}")
-        super().__init__(spec)
+    kinds = ("srht",)
 
     def _project_blocks(self, xb: torch.Tensor, first: int) -> torch.Tensor:
         bsz, nblocks, n = xb.shape
