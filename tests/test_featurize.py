@@ -23,13 +23,7 @@ def _videos(n: int) -> dict[str, torch.Tensor]:
     return {f"c{i}": torch.rand(SHAPE, generator=gen) * 2 - 1 for i in range(n)}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one thread is faster, and on a shared CPU more threads spin against other jobs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture()

@@ -10,12 +10,7 @@ from _toy_attributable import ToyModel
 from bench.fidelity import FidelityConfig, run_fidelity, write_fidelity
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_fidelity_known_answers(tmp_path):

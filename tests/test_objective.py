@@ -12,13 +12,7 @@ from curation.objective import ObjectiveConfig, masked_flow_loss, shared_noise
 from curation.protocols import AttributableModel
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one thread is faster, and on a shared CPU more threads spin against other jobs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
