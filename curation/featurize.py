@@ -56,6 +56,7 @@ class GradientFeaturizer:
         self.model, self.projector = model, projector
         self.objective = objective or ObjectiveConfig()
         self.params = [(n, p) for n, p in model.trainable_parameters()]
+        self._names = [n for n, _ in self.params]
         dim = sum(p.numel() for _, p in self.params)
         if dim != projector.input_dim:
             raise ShapeError(f"the model has {dim} trainable parameters but the projector expects "
@@ -94,13 +95,10 @@ class GradientFeaturizer:
             if not torch.isfinite(loss):
                 raise NonFiniteError(f"non-finite loss {loss.item()}")
             loss.backward(retain_graph=j < len(masks) - 1)
-            grads, names, sq = [], [], 0.0
-            for name, p in self.params:
-                g = (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
-                grads.append(g)
-                names.append(name)
-                sq += float(torch.dot(g, g))
-            feature = self.projector.project_stream(grads, names=names)  # raises NonFiniteError naming the chunk
+            grads = [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for _, p in self.params]
+            # one pass: the projection and ||g||^2 (raises NonFiniteError naming the chunk of a NaN/Inf)
+            feature, sq_t = self.projector.project_stream_with_norm(grads, names=self._names)
+            sq = float(sq_t)
             for _, p in self.params:
                 p.grad = None
             if not math.isfinite(sq):

@@ -1,10 +1,11 @@
 """The :class:`Projector` interface: project a vector, a batch, or a stream of gradient chunks.
 
 Every projector splits the d-dim input into blocks of ``n = spec.block_size`` coordinates (the last one
-zero-padded). A subclass maps a run of blocks to their k-dim outputs, one per block. The base class
-assembles runs (*steps*) from whatever chunks arrive and reduces the block outputs in a fixed order:
-blocks are summed by a pairwise tree within *reduction groups* of ``reduce_blocks`` consecutive blocks
-(aligned at multiples of ``reduce_blocks``; ``REDUCE_ELEMS // n``), and the group sums are added one
+zero-padded). Blocks form *reduction groups* of ``reduce_blocks = reduce_elems // n`` consecutive blocks
+(aligned at multiples of ``reduce_blocks``; ``reduce_elems`` is a class attribute, part of the kind's
+meaning). A subclass maps a run of whole groups to one k-dim output per group (:meth:`_project_groups`);
+the default sums the per-block outputs of :meth:`_project_blocks` by a pairwise tree within each group.
+The base class assembles runs (*steps*) from whatever chunks arrive, and the group outputs are added one
 after another in float32. The order depends only on the spec, never on how the input was chunked or
 batched; the per-block kernels treat every block and batch row alike. So ``project_stream`` gives
 bit-identical results for any chunking, any batch size and any thread count (tested; the dense references
@@ -23,7 +24,8 @@ from curation.errors import NonFiniteError, ShapeError
 from curation.projection.fwht import tree_sum
 from curation.projection.spec import ProjectorSpec
 
-#: Coordinates per reduction group (part of the spec's meaning: changing it changes the float rounding).
+#: Default coordinates per reduction group (part of the spec's meaning: changing it changes the float
+#: rounding); a kind may set its own ``reduce_elems``.
 REDUCE_ELEMS = 1 << 15
 #: Target coordinates per step over the whole batch (speed only; measured best at 2^17..2^18 here).
 STEP_ELEMS = 1 << 18
@@ -34,12 +36,14 @@ class Projector(abc.ABC):
 
     #: The spec kinds a subclass implements; the constructor refuses any other.
     kinds: tuple[str, ...] = ()
+    #: Coordinates per reduction group for this kind.
+    reduce_elems: int = REDUCE_ELEMS
 
     def __init__(self, spec: ProjectorSpec):
         if spec.kind not in self.kinds:
             raise ValueError(f"{type(self).__name__} implements kinds {list(self.kinds)}, got {spec.kind!r}")
         self.spec = spec
-        self.reduce_blocks = max(1, REDUCE_ELEMS // spec.block_size)
+        self.reduce_blocks = max(1, self.reduce_elems // spec.block_size)
 
     def step_blocks(self, batch: int) -> int:
         """Blocks per step for a batch of ``batch`` rows: a multiple of ``reduce_blocks``."""
@@ -54,10 +58,24 @@ class Projector(abc.ABC):
     def output_dim(self) -> int:
         return self.spec.output_dim
 
-    @abc.abstractmethod
     def _project_blocks(self, xb: torch.Tensor, first: int) -> torch.Tensor:
         """``xb``: float32 ``(B, C, n)``, the blocks ``first ... first + C - 1``. Returns float32
-        ``(B, C, k)``, each block's k-dim output (computed the same way whatever ``B`` and ``C`` are)."""
+        ``(B, C, k)``, each block's k-dim output (computed the same way whatever ``B`` and ``C`` are).
+        A subclass implements this or overrides :meth:`_project_groups`."""
+        raise NotImplementedError
+
+    def _project_groups(self, xb: torch.Tensor, first: int) -> torch.Tensor:
+        """``xb``: float32 ``(B, C, n)``, the blocks ``first ... first + C - 1``, where ``first`` is a multiple
+        of ``reduce_blocks`` and ``C`` is one too except on the last step. Returns float32 ``(B, G, k)``,
+        ``G = ceil(C / reduce_blocks)``: the sum of each group's block outputs (a missing block counts as
+        zero), computed the same way whatever ``B`` is."""
+        rb = self.reduce_blocks
+        y = self._project_blocks(xb, first)  # (B, C, k)
+        nblocks = y.shape[1]
+        ngroups = -(-nblocks // rb)
+        if ngroups * rb != nblocks:  # the last step: pad with zero blocks (a zero adds exactly)
+            y = torch.cat([y, y.new_zeros(y.shape[0], ngroups * rb - nblocks, y.shape[2])], 1)
+        return tree_sum(y.view(y.shape[0], ngroups, rb, y.shape[2]), 2)  # (B, groups, k)
 
     # ------------------------------------------------------------------ public API
     def project(self, x: torch.Tensor) -> torch.Tensor:
@@ -68,7 +86,6 @@ class Projector(abc.ABC):
                              f"got {got}; flatten the gradient or use project_stream for per-parameter chunks")
         return self.project_stream([x])
 
-    @torch.no_grad()
     def project_stream(self, chunks: Iterable[torch.Tensor], names: Sequence[str] | None = None) -> torch.Tensor:
         """Project the concatenation along the last dim of ``chunks`` without building it.
 
@@ -80,7 +97,21 @@ class Projector(abc.ABC):
         Raises :class:`ShapeError` when the total length is not ``input_dim`` or ranks/batches differ, and
         :class:`NonFiniteError` naming the chunk and position of the first NaN/Inf (never zeroed silently).
         """
-        n, d, rb = self.spec.block_size, self.input_dim, self.reduce_blocks
+        return self._stream(chunks, names, want_norm=False)[0]
+
+    def project_stream_with_norm(self, chunks: Iterable[torch.Tensor],
+                                 names: Sequence[str] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`project_stream` plus the input's squared l2 norm, float64 ``()`` or ``(B,)``, taken in the
+        same pass (one reduction per step instead of one per chunk; summation order may depend on the
+        chunking, unlike the projection itself)."""
+        y, sq = self._stream(chunks, names, want_norm=True)
+        assert sq is not None
+        return y, sq
+
+    @torch.no_grad()
+    def _stream(self, chunks: Iterable[torch.Tensor], names: Sequence[str] | None,
+                want_norm: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        n, d = self.spec.block_size, self.input_dim
         acc: torch.Tensor | None = None
         buf: torch.Tensor | None = None
         step_len = 0  # coordinates per step (set from the batch size)
@@ -90,17 +121,18 @@ class Projector(abc.ABC):
         batch = None
         squeeze = False
         starts: list[int] = []  # global start of each chunk, for error messages
+        pieces: list[torch.Tensor] = []  # the current step's input not yet copied into buf
+        sq: torch.Tensor | None = None
 
         def run(xs: torch.Tensor, length: int) -> None:
-            nonlocal acc, first_block
+            nonlocal acc, first_block, sq
             nblocks = -(-length // n)
-            xb = xs[:, : nblocks * n].reshape(xs.shape[0], nblocks, n)
-            y = self._project_blocks(xb, first_block)  # (B, C, k)
-            ngroups = -(-nblocks // rb)
-            if ngroups * rb != nblocks:  # the last step: pad with zero blocks (a zero adds exactly)
-                y = torch.cat([y, y.new_zeros(y.shape[0], ngroups * rb - nblocks, y.shape[2])], 1)
-            parts = tree_sum(y.view(y.shape[0], ngroups, rb, y.shape[2]), 2)  # (B, groups, k)
-            for j in range(ngroups):
+            xb = xs[:, : nblocks * n].reshape(xs.shape[0], nblocks, n)  # zero beyond length
+            if want_norm:  # float32 norms of blocks, added in float64
+                part = torch.linalg.vector_norm(xb, dim=2).double().square().sum(1)
+                sq = part if sq is None else sq + part
+            parts = self._project_groups(xb, first_block)  # (B, groups, k)
+            for j in range(parts.shape[1]):
                 acc = parts[:, j] if acc is None else acc + parts[:, j]
             if not bool(torch.isfinite(acc).all()):
                 self._raise_nonfinite(xs[:, :length], first_block * n, starts, names)
@@ -115,8 +147,7 @@ class Projector(abc.ABC):
                 squeeze = chunk.dim() == 1
                 batch = 1 if squeeze else chunk.shape[0]
                 step_len = self.step_blocks(batch) * n
-                buf = torch.zeros(batch, min(step_len, self.spec.num_blocks * n), dtype=torch.float32,
-                                  device=chunk.device)
+                buf = self._step_buffer(batch, min(step_len, self.spec.num_blocks * n), chunk.device)
             t = chunk.reshape(1, -1) if (squeeze and chunk.dim() == 1) else chunk
             if t.dim() != 2 or t.shape[0] != batch or (squeeze and chunk.dim() != 1):
                 raise ShapeError(f"chunk {ci} has shape {tuple(chunk.shape)} but chunk 0 set the layout "
@@ -138,10 +169,13 @@ class Projector(abc.ABC):
                     off += step_len
                     continue
                 take = min(step_len - fill, length - off)
-                buf[:, fill : fill + take] = t[:, off : off + take]
+                piece = t[:, off : off + take]
+                pieces.append(piece if piece.dtype == torch.float32 else piece.to(torch.float32))
                 fill += take
                 off += take
-                if fill == step_len:
+                if fill == step_len:  # one copy of all pending pieces (small parameters come by the hundred)
+                    torch.cat(pieces, dim=1, out=buf)
+                    pieces.clear()
                     run(buf, step_len)
                     fill = 0
             pos += length
@@ -151,10 +185,23 @@ class Projector(abc.ABC):
             raise ShapeError(f"the chunks hold {pos} coordinates, expected input_dim={d}; check the parameter "
                              f"list and order against the one the projection spec was built for")
         if fill:
+            torch.cat(pieces, dim=1, out=buf[:, :fill])
             buf[:, fill:] = 0
             run(buf, fill)
         assert acc is not None
-        return acc[0] if squeeze else acc
+        if squeeze:
+            return acc[0], None if sq is None else sq[0]
+        return acc, sq
+
+    def _step_buffer(self, batch: int, length: int, device: torch.device) -> torch.Tensor:
+        """A float32 ``(batch, length)`` buffer for assembling steps, kept for the next call of the same shape
+        (every step overwrites what it uses, and the last one zeroes its tail)."""
+        key = (batch, length, str(device))
+        cached = getattr(self, "_buf", None)
+        if cached is None or cached[0] != key:
+            cached = (key, torch.zeros(batch, length, dtype=torch.float32, device=device))
+            self._buf = cached
+        return cached[1]
 
     # ------------------------------------------------------------------ helpers
     def _raise_nonfinite(self, xg: torch.Tensor, offset: int, starts: list[int], names: Sequence[str] | None) -> None:

@@ -98,3 +98,30 @@ def permutations(keys: np.ndarray, bits: int, rounds: int = 4) -> np.ndarray:
         if bits > 1:
             x ^= x >> shift
     return x.view(np.int32)  # values < 2**bits <= 2**31
+
+
+@lru_cache(maxsize=1)
+def _byte_sign_table():
+    """torch float32 ``(256, 8)``: row ``v`` holds ``1 - 2 * bit_i(v)`` for bits ``i = 0..7`` (LSB first)."""
+    import torch
+
+    bits = (np.arange(256)[:, None] >> np.arange(8)[None, :]) & 1
+    return torch.from_numpy((1.0 - 2.0 * bits).astype(np.float32))
+
+
+def packed_sign_words(key: int, start_word: int, nwords: int) -> np.ndarray:
+    """``(nwords,)`` uint32 words ``hash32(key, w)`` for ``w = start_word .. start_word + nwords - 1``; bit
+    ``i`` (LSB first) of word ``w`` is the sign bit of coordinate ``32 w + i`` (see :func:`signs_from_words`)."""
+    if start_word + nwords > 1 << 32:
+        raise ValueError(f"sign words up to {start_word + nwords} exceed the 2**32 counter range "
+                         f"(inputs of more than 2**37 coordinates); split the gradient over several projections")
+    return hash32(np.array([key], dtype=np.uint64), nwords, start_word)[0]
+
+
+def signs_from_words(words: np.ndarray):
+    """torch float32 ``(32 * len(words),)`` values +-1: coordinate ``32 w + i`` is ``-1`` where bit ``i``
+    (least significant first) of ``words[w]`` is set. Independent of the machine's byte order."""
+    import torch
+
+    data = np.ascontiguousarray(words, dtype="<u4").view(np.uint8)
+    return torch.index_select(_byte_sign_table(), 0, torch.from_numpy(data.astype(np.int64))).view(-1)

@@ -15,7 +15,8 @@ from curation.errors import ShapeError
 
 #: Projection kinds and what they are.
 KINDS = {
-    "fastfood": "S.H.G.Pi.H.B per input block, first k rows of each block, block outputs summed (default)",
+    "fastfood": "S.H.G.Pi.H.B per input block (B per block; S, G, Pi per group of blocks), first k rows, "
+                "block outputs summed (default)",
     "dense_gaussian": "reference: i.i.d. N(0, 1/k) entries, regenerated per block from the seed",
     "dense_rademacher": "reference: i.i.d. +-1/sqrt(k) entries, regenerated per block from the seed",
     "countsketch": "sparse: each input coordinate added with a random sign to one of k buckets",
@@ -23,11 +24,14 @@ KINDS = {
 }
 
 #: Bumped whenever the mapping spec -> matrix (or its float32 rounding) changes.
-SPEC_VERSION = 1
+#: 1: Fastfood with all randomness per block. 2: Fastfood with S, G, Pi shared by a group of blocks
+#: (curation.projection.fastfood), default Fastfood block 16384.
+SPEC_VERSION = 2
 
-#: Default Fastfood block size (a power of two >= k); chosen by measurement, see
-#: ``reports/benchmarks/projection.md``.
+#: Default block size per kind (a power of two >= k); chosen by measurement, see
+#: ``reports/benchmarks/projection.md``. Kinds not listed use ``DEFAULT_BLOCK_SIZE``.
 DEFAULT_BLOCK_SIZE = 4096
+KIND_BLOCK_SIZE = {"fastfood": 16384}
 
 
 def next_pow2(n: int) -> int:
@@ -35,10 +39,12 @@ def next_pow2(n: int) -> int:
     return 1 << max(0, (int(n) - 1).bit_length())
 
 
-def default_block_size(input_dim: int, output_dim: int) -> int:
-    """Block size used when none is given: ``DEFAULT_BLOCK_SIZE``, shrunk to the next power of two of
-    ``max(input_dim, output_dim)`` for small inputs, never below ``next_pow2(output_dim)``."""
-    return max(next_pow2(output_dim), min(DEFAULT_BLOCK_SIZE, next_pow2(input_dim)))
+def default_block_size(input_dim: int, output_dim: int, kind: str = "fastfood") -> int:
+    """Block size used when none is given: the kind's default (``KIND_BLOCK_SIZE``, else
+    ``DEFAULT_BLOCK_SIZE``), shrunk to the next power of two of ``max(input_dim, output_dim)`` for small
+    inputs, never below ``next_pow2(output_dim)``."""
+    size = KIND_BLOCK_SIZE.get(kind, DEFAULT_BLOCK_SIZE)
+    return max(next_pow2(output_dim), min(size, next_pow2(input_dim)))
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ class ProjectorSpec:
     ) -> "ProjectorSpec":
         """A spec with the default block size (:func:`default_block_size`) when none is given."""
         if block_size is None:
-            block_size = default_block_size(input_dim, output_dim)
+            block_size = default_block_size(input_dim, output_dim, kind)
         return cls(kind=kind, input_dim=int(input_dim), output_dim=int(output_dim), seed=int(seed),
                    block_size=int(block_size))
 
