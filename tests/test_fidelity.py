@@ -32,3 +32,14 @@ def test_fidelity_known_answers(tmp_path):
     paths = write_fidelity(result, tmp_path)
     assert [p.name for p in paths] == ["fidelity.csv", "fidelity.json", "fidelity.png"]
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_gaussian_jl_ceiling_follows_the_spread_of_cosines_and_k():
+    from bench.fidelity import gaussian_jl_rho
+
+    rng = np.random.default_rng(0)
+    narrow = rng.normal(0.1, 0.03, (60, 4))  # JL noise ~ 1/sqrt(k) = 0.044 at k = 512 swamps the spread
+    wide = rng.normal(0.1, 0.3, (60, 4))
+    assert gaussian_jl_rho(wide, 512)[0] > 0.97 > gaussian_jl_rho(narrow, 512)[0]
+    assert gaussian_jl_rho(narrow, 128)[0] < gaussian_jl_rho(narrow, 512)[0] < gaussian_jl_rho(narrow, 2048)[0]
+    assert gaussian_jl_rho(narrow, 512) == gaussian_jl_rho(narrow, 512)  # seeded
