@@ -8,6 +8,8 @@ Two questions, on the world's clips and queries with the pretrained tiny model a
    gives 46.9% / 74.7% / 75.7% / 76.1% for 128 / 512 / 1024 / 2048 on Wan2.1).
    Beside each, the rho an ideal Gaussian JL projection would reach on the same exact cosines
    (:func:`gaussian_jl_rho`): how much of the gap is the projector and how much the spread of the cosines.
+   Projected rhos are means over ``projection_repeats`` projection seeds (``projection_seed`` first, then
+   seeds derived from it), with their spread; ``rho_per_query_min`` is the lowest query's seed-mean.
 2. **Timestep.** Spearman rho between the single-timestep scores at ``t = 751`` and scores averaged over
    10 evenly spaced timesteps ``t = 50, 150, ..., 950`` (the same ``eps_fix`` at every timestep; the
    cosine of each timestep's gradients is averaged), both exact. The paper reports 66%.
@@ -33,6 +35,7 @@ from tqdm.auto import tqdm
 from curation.featurize import GradientFeaturizer
 from curation.objective import ObjectiveConfig
 from curation.projection import ProjectorSpec, make_projector
+from curation.seeds import derive_seed
 
 PAPER_RHO = {128: 0.469, 512: 0.747, 1024: 0.757, 2048: 0.761}
 PAPER_TIMESTEP_RHO = 0.66
@@ -43,6 +46,7 @@ class FidelityConfig:
     dims: tuple[int, ...] = (128, 256, 512, 1024, 2048)
     projection_kind: str = "fastfood"
     projection_seed: int = 0
+    projection_repeats: int = 5  # projections with seeds derived from projection_seed; rho is their mean
     timesteps: tuple[float, ...] = tuple(50.0 + 100.0 * k for k in range(10))
     t_fix: float = 751.0
     noise_seed: int = 0
@@ -97,9 +101,15 @@ def run_fidelity(
     """Run both studies. ``clips``/``queries``: ``[(clip_id, caption), ...]``; ``video_of`` gives
     ``(3, F, H, W)``; ``mask_of`` gives ``(F', H', W')`` on the latent grid. Returns a JSON-ready dict."""
     d = sum(p.numel() for _, p in model.trainable_parameters())
-    projectors = {k: make_projector(ProjectorSpec.create(config.projection_kind, d, k, config.projection_seed))
-                  for k in config.dims}
-    feat = GradientFeaturizer(model, projectors[config.dims[0]],
+    if config.projection_repeats < 1:
+        from bench.errors import ConfigError
+
+        raise ConfigError(f"projection_repeats={config.projection_repeats}; use at least 1 projection seed.")
+    pseeds = [config.projection_seed] + [derive_seed(config.projection_seed, "fidelity-projection", r)
+                                         for r in range(1, config.projection_repeats)]
+    projectors = {(k, r): make_projector(ProjectorSpec.create(config.projection_kind, d, k, ps))
+                  for k in config.dims for r, ps in enumerate(pseeds)}
+    feat = GradientFeaturizer(model, projectors[(config.dims[0], 0)],
                               ObjectiveConfig(t_fix=config.t_fix, noise_seed=config.noise_seed))
     steps = list(dict.fromkeys([config.t_fix, *config.timesteps]))  # t_fix once even if also listed
 
@@ -113,28 +123,31 @@ def run_fidelity(
         for t in steps:
             q_grads[t].append(feat.flat_gradient(lat, emb, mask_of(cid), t=t))
     q_mats = {t: torch.stack(v) for t, v in q_grads.items()}
-    q_proj = {k: projectors[k].project(q_mats[config.t_fix]) for k in config.dims}
+    q_proj = {key: p.project(q_mats[config.t_fix]) for key, p in projectors.items()}
 
     n_c, n_q = len(clips), len(queries)
     exact = np.zeros((n_c, n_q))
     per_t = np.zeros((len(config.timesteps), n_c, n_q))
-    proj = {k: np.zeros((n_c, n_q)) for k in config.dims}
+    proj = {key: np.zeros((n_c, n_q)) for key in projectors}
     for i, (cid, cap) in enumerate(tqdm(clips, desc="fidelity: clips", leave=False)):
         lat, emb = encoded(cid, cap)
         m = mask_of(cid)
         g = feat.flat_gradient(lat, emb, m, t=config.t_fix)
         exact[i] = _cosines(g, q_mats[config.t_fix])
-        for k in config.dims:
-            proj[k][i] = _cosines(projectors[k].project(g), q_proj[k])
+        for key, p in projectors.items():
+            proj[key][i] = _cosines(p.project(g), q_proj[key])
         for j, t in enumerate(config.timesteps):
             per_t[j, i] = _cosines(feat.flat_gradient(lat, emb, m, t=t), q_mats[t])
     rows = []
     for k in config.dims:
-        per_query = [_spearman(proj[k][:, q], exact[:, q]) for q in range(n_q)]
+        pooled = [_spearman(proj[(k, r)], exact) for r in range(len(pseeds))]
+        per_query = np.array([[_spearman(proj[(k, r)][:, q], exact[:, q]) for q in range(n_q)]
+                              for r in range(len(pseeds))])  # (seeds, queries)
         ideal_pooled, ideal_per_query = gaussian_jl_rho(exact, k, seed=config.projection_seed)
-        rows.append({"study": "projection_dim", "dim": k, "rho_pooled": _spearman(proj[k], exact),
-                     "rho_per_query_mean": float(np.mean(per_query)),
-                     "rho_per_query_min": float(np.min(per_query)), "paper_rho": PAPER_RHO.get(k),
+        rows.append({"study": "projection_dim", "dim": k, "rho_pooled": float(np.mean(pooled)),
+                     "rho_pooled_std_over_seeds": float(np.std(pooled)),
+                     "rho_per_query_mean": float(per_query.mean()),
+                     "rho_per_query_min": float(per_query.mean(0).min()), "paper_rho": PAPER_RHO.get(k),
                      "gaussian_jl_rho_pooled": ideal_pooled, "gaussian_jl_rho_per_query_mean": ideal_per_query})
     avg = per_t.mean(0)
     per_query_t = [_spearman(exact[:, q], avg[:, q]) for q in range(n_q)]

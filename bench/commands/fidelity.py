@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--projection", default="fastfood",
                         choices=["fastfood", "dense_gaussian", "dense_rademacher", "countsketch"])
     parser.add_argument("--seed", type=int, default=0, help="world, eps_fix and projection seed (default 0)")
+    parser.add_argument("--projection-repeats", type=int, default=5,
+                        help="projection seeds averaged per D' (default 5; the exact gradients are computed once)")
     parser.add_argument("--backend-path", default=None, help="tiny model directory (default: the embedded one)")
     parser.add_argument("--threads", type=int, default=1, help="torch/OpenCV threads (default 1)")
 
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     videos = {**dict(zip(data.clip_ids, data.videos)), **dict(zip(data.query_ids, data.query_videos))}
     clips = [(c, cap) for c, cap in zip(data.clip_ids, data.captions) if not masks[c].zero_mask]
     config = FidelityConfig(dims=tuple(args.dims), projection_kind=args.projection, projection_seed=args.seed,
-                            noise_seed=args.seed)
+                            projection_repeats=args.projection_repeats, noise_seed=args.seed)
     result = run_fidelity(backend, clips, list(zip(data.query_ids, data.query_captions)), videos.__getitem__,
                           lambda cid: masks[cid].mask, config)
     result["excluded_zero_mask_clips"] = len(data.clip_ids) - len(clips)
