@@ -162,9 +162,9 @@ class Projector(abc.ABC):
             off = 0
             while off < length:
                 if fill == 0 and length - off >= step_len:
-                    xs = t[:, off : off + step_len]
-                    if xs.dtype != torch.float32 or not xs.is_contiguous():
-                        xs = xs.to(torch.float32).contiguous()
+                    xs = t[:, off : off + step_len]  # a strided view for a batch: the kernels take it as is
+                    if xs.dtype != torch.float32:  # (a copy per step here would page-fault 4 bytes/coordinate)
+                        xs = xs.to(torch.float32)
                     run(xs, step_len)
                     off += step_len
                     continue
