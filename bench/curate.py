@@ -49,6 +49,7 @@ class CurateConfig:
     fraction: float = 0.1
     percentile: float = 90.0
     vote: str = "majority"
+    centre: str = "none"  # common-component removal before the cosine (curation.influence); "none" = the paper
     dim: int = 512
     projection: str = "fastfood"
     t_fix: float = 751.0
@@ -69,6 +70,12 @@ class CurateConfig:
                               "one seed.")
         if not 0.0 <= self.percentile < 100.0:
             raise ConfigError(f"percentile={self.percentile}; expected a value in [0, 100).")
+        from curation.influence import CENTRE_MODES
+
+        if self.centre not in CENTRE_MODES:
+            raise ConfigError(f"centre={self.centre!r}; expected one of {CENTRE_MODES}.")
+        if self.vote not in ("majority", "category", "within_category"):
+            raise ConfigError(f"vote={self.vote!r}; expected 'majority', 'category' or 'within_category'.")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -205,8 +212,10 @@ def run_seed(config: CurateConfig, seed: int, out: Path, backend, model_hash: st
     t_feat = time.perf_counter() - t0 - t_world - t_masks
 
     weights = corpus_masks.weight.to_numpy()
-    common = dict(fraction=config.fraction, percentile=config.percentile, vote=config.vote,
-                  query_categories=data.query_categories, categories=sorted(set(data.categories)), ids=data.clip_ids)
+    # the whole-video baseline is scored with the same rule (centring, vote), so the two differ by the mask only
+    common = dict(fraction=config.fraction, percentile=config.percentile, vote=config.vote, centre=config.centre,
+                  query_categories=data.query_categories, categories=sorted(set(data.categories)), ids=data.clip_ids,
+                  clip_categories=data.categories)
     selections = {
         "motive": attribution_selection(feats["corpus-motive"], valid["corpus-motive"], feats["queries-motive"],
                                         valid["queries-motive"], weights=weights, rule="motive", **common),
@@ -222,7 +231,7 @@ def run_seed(config: CurateConfig, seed: int, out: Path, backend, model_hash: st
         sel.save(sdir / "selections" / name)
     write_manifest(sdir / "selections", build_manifest(
         "selections", {"fraction": config.fraction, "percentile": config.percentile, "vote": config.vote,
-                       "camera_weight": config.mask.camera_weight}, seeds={"random": seed},
+                       "centre": config.centre, "camera_weight": config.mask.camera_weight}, seeds={"random": seed},
         extra={"methods": {n: {"rule": s.rule, "count": s.count} for n, s in selections.items()}}))
     timings = {"world_s": t_world, "masks_s": t_masks, "features_s": t_feat,
                "total_s": time.perf_counter() - t0}
