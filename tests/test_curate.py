@@ -120,3 +120,12 @@ def test_curate_config_refuses_unknown_centre_and_vote():
         CurateConfig(centre="median")
     with pytest.raises(ConfigError, match="vote"):
         CurateConfig(vote="plurality")
+
+
+def test_target_verdict_is_not_missed_by_float_rounding():
+    from bench.curate_quality import summarise
+
+    rows = [{"seed": s, "method": "motive", "metric": "plausible_share", "category": "all", "value": v}
+            for s, v in enumerate([58 / 60, 56 / 60, 57 / 60])]  # mean 0.95 exactly; the float sum gives 0.94999...
+    _, verdicts = summarise(pd.DataFrame(rows))
+    assert verdicts["meets_target"]
