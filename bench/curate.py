@@ -11,7 +11,10 @@ For each seed ``s`` (default 0, 1, 2) in a run directory ``<out>/`` (default ``r
    gradients of the masked loss and of the whole-video loss from one shared forward pass, Fastfood-projected
    to ``D'`` = 512 and written to resumable feature stores under ``<out>/artifacts/seed-<s>/``; queries the
    same way with their own masks. ``eps_fix`` and the projection come from seed ``s``.
-4. **selections** - the five methods of :mod:`curation.methods`, each saved as a selection artifact.
+4. **selections** - the five methods of :mod:`curation.methods`, each saved as a selection artifact. By
+   default the corpus's common gradient direction is removed before the cosine (``centre="mean"``, a
+   departure from the paper, recorded in the selections manifest; ``centre="none"`` is the paper's rule),
+   for Motive and the whole-video baseline alike.
 5. **quality** - only now are the labels read (:mod:`bench.curate_quality`): plausible share of each
    top 10%, overall and per category, and precision/recall of dropping violating, static and camera-only
    clips; then the spread over seeds, ``quality.csv``, ``summary.csv``, ``curate.json`` and ``quality.png``.
@@ -49,7 +52,7 @@ class CurateConfig:
     fraction: float = 0.1
     percentile: float = 90.0
     vote: str = "majority"
-    centre: str = "none"  # common-component removal before the cosine (curation.influence); "none" = the paper
+    centre: str = "mean"  # common-direction removal before the cosine (curation.influence); "none" = the paper
     dim: int = 512
     projection: str = "fastfood"
     t_fix: float = 751.0

@@ -100,7 +100,7 @@ def test_common_direction_hubs_win_the_plain_vote_and_centring_removes_them():
     qcats = [c for c in cats for _ in range(5)]
     queries = np.stack([common + own[c] + 0.5 * rng.normal(size=k) for c in qcats])
     valid = np.ones(200, bool)
-    plain = attribution_selection(feats, valid, queries, fraction=0.1, query_categories=qcats)
+    plain = attribution_selection(feats, valid, queries, fraction=0.1, query_categories=qcats, centre="none")
     assert hub[plain.selected].mean() >= 0.8 and plain.params["centre"] == "none"
     for centre in ("mean", "project"):
         for vote in ("majority", "within_category"):
@@ -108,6 +108,7 @@ def test_common_direction_hubs_win_the_plain_vote_and_centring_removes_them():
                                         vote=vote, clip_categories=clip_cats)
             assert hub[sel.selected].mean() <= 0.1, (centre, vote)
             assert sel.params["centre"] == centre and sel.params["common_norm"] > 0.4
+    assert attribution_selection(feats, valid, queries, fraction=0.1).params["centre"] == "mean"  # the default
     with pytest.raises(Exception, match="clip_categories"):
         attribution_selection(feats, valid, queries, query_categories=qcats, vote="within_category")
 

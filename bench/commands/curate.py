@@ -19,9 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vote", choices=["majority", "category", "within_category"], default="majority",
                         help="vote over all queries (default, the paper), over per-category mean scores, or each "
                              "query only among the clips of its own category (caption category)")
-    parser.add_argument("--centre", choices=["none", "mean", "project"], default="none",
-                        help="remove the corpus's common gradient direction before the cosine: none (default, "
-                             "the paper), mean (subtract the mean unit feature) or project (project it out)")
+    parser.add_argument("--centre", choices=["none", "mean", "project"], default="mean",
+                        help="remove the corpus's common gradient direction before the cosine: mean (default; "
+                             "subtract the mean unit corpus feature - not in the paper, measured in "
+                             "reports/selection-study), project (project its direction out) or none (the paper)")
     parser.add_argument("--dim", type=int, default=512, help="projection dimension D' (default 512)")
     parser.add_argument("--projection", default="fastfood",
                         choices=["fastfood", "dense_gaussian", "dense_rademacher", "countsketch"])
