@@ -11,7 +11,10 @@ For each seed ``s`` (default 0, 1, 2) in a run directory ``<out>/`` (default ``r
    gradients of the masked loss and of the whole-video loss from one shared forward pass, Fastfood-projected
    to ``D'`` = 512 and written to resumable feature stores under ``<out>/artifacts/seed-<s>/``; queries the
    same way with their own masks. ``eps_fix`` and the projection come from seed ``s``.
-4. **selections** - the five methods of :mod:`curation.methods`, each saved as a selection artifact.
+4. **selections** - the five methods of :mod:`curation.methods`, each saved as a selection artifact. By
+   default the corpus's common gradient direction is removed before the cosine (``centre="mean"``, a
+   departure from the paper, recorded in the selections manifest; ``centre="none"`` is the paper's rule),
+   for Motive and the whole-video baseline alike.
 5. **quality** - only now are the labels read (:mod:`bench.curate_quality`): plausible share of each
    top 10%, overall and per category, and precision/recall of dropping violating, static and camera-only
    clips; then the spread over seeds, ``quality.csv``, ``summary.csv``, ``curate.json`` and ``quality.png``.
@@ -49,6 +52,7 @@ class CurateConfig:
     fraction: float = 0.1
     percentile: float = 90.0
     vote: str = "majority"
+    centre: str = "mean"  # common-direction removal before the cosine (curation.influence); "none" = the paper
     dim: int = 512
     projection: str = "fastfood"
     t_fix: float = 751.0
@@ -69,6 +73,12 @@ class CurateConfig:
                               "one seed.")
         if not 0.0 <= self.percentile < 100.0:
             raise ConfigError(f"percentile={self.percentile}; expected a value in [0, 100).")
+        from curation.influence import CENTRE_MODES
+
+        if self.centre not in CENTRE_MODES:
+            raise ConfigError(f"centre={self.centre!r}; expected one of {CENTRE_MODES}.")
+        if self.vote not in ("majority", "category", "within_category"):
+            raise ConfigError(f"vote={self.vote!r}; expected 'majority', 'category' or 'within_category'.")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -205,8 +215,10 @@ def run_seed(config: CurateConfig, seed: int, out: Path, backend, model_hash: st
     t_feat = time.perf_counter() - t0 - t_world - t_masks
 
     weights = corpus_masks.weight.to_numpy()
-    common = dict(fraction=config.fraction, percentile=config.percentile, vote=config.vote,
-                  query_categories=data.query_categories, categories=sorted(set(data.categories)), ids=data.clip_ids)
+    # the whole-video baseline is scored with the same rule (centring, vote), so the two differ by the mask only
+    common = dict(fraction=config.fraction, percentile=config.percentile, vote=config.vote, centre=config.centre,
+                  query_categories=data.query_categories, categories=sorted(set(data.categories)), ids=data.clip_ids,
+                  clip_categories=data.categories)
     selections = {
         "motive": attribution_selection(feats["corpus-motive"], valid["corpus-motive"], feats["queries-motive"],
                                         valid["queries-motive"], weights=weights, rule="motive", **common),
@@ -222,7 +234,7 @@ def run_seed(config: CurateConfig, seed: int, out: Path, backend, model_hash: st
         sel.save(sdir / "selections" / name)
     write_manifest(sdir / "selections", build_manifest(
         "selections", {"fraction": config.fraction, "percentile": config.percentile, "vote": config.vote,
-                       "camera_weight": config.mask.camera_weight}, seeds={"random": seed},
+                       "centre": config.centre, "camera_weight": config.mask.camera_weight}, seeds={"random": seed},
         extra={"methods": {n: {"rule": s.rule, "count": s.count} for n, s in selections.items()}}))
     timings = {"world_s": t_world, "masks_s": t_masks, "features_s": t_feat,
                "total_s": time.perf_counter() - t0}

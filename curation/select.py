@@ -8,6 +8,10 @@ Rules (all return a :class:`Selection`):
   (descending), then by row index (ascending), and the top ``count`` (or ``fraction`` of N) are kept.
 * :func:`category_vote`: scores are first averaged over each category's queries, then voted over
   categories as above.
+* :func:`within_category_vote` (an option, not in the paper): each query votes only among the clips of
+  its own category (the clip's category is metadata, e.g. the motion verb of its caption), with its
+  cutoff the ``percentile`` of its scores over those clips; clips are ranked by these votes, ties by the
+  mean score over their own category's queries, then by row.
 * :func:`random_selection`: a seeded uniform random subset.
 * :func:`top_by_value`: the top fraction by any per-clip value (motion magnitude baseline);
   :func:`above_threshold`: every clip whose value passes a threshold.
@@ -149,6 +153,46 @@ def category_vote(scores: np.ndarray, query_categories: Sequence[str], percentil
     sel.rule = "category_vote"
     sel.params["categories"] = names
     return sel
+
+
+def within_category_vote(scores: np.ndarray, query_categories: Sequence[str], clip_categories: Sequence[str],
+                         percentile: float = 90.0, fraction: float | None = 0.1, count: int | None = None,
+                         ids: Sequence[str] | None = None) -> Selection:
+    """Votes of each query among the clips of its own category only (see the module docstring).
+
+    ``scores``: ``(N, M)``; ``query_categories``: M labels; ``clip_categories``: N labels. A clip whose
+    category has no query is an error (nothing could vote for it).
+    """
+    s = _check_scores(scores)
+    qc, cc = np.asarray(list(query_categories)), np.asarray(list(clip_categories))
+    if len(qc) != s.shape[1]:
+        raise ShapeError(f"{len(qc)} query categories for {s.shape[1]} query columns; give one per query")
+    if len(cc) != s.shape[0]:
+        raise ShapeError(f"{len(cc)} clip categories for {s.shape[0]} clip rows; give one per clip")
+    missing = sorted(set(cc.tolist()) - set(qc.tolist()))
+    if missing:
+        raise SelectionError(f"clips of categor{'y' if len(missing) == 1 else 'ies'} {missing} have no query of "
+                             "their own category; add one, or use vote='majority'")
+    if not 0.0 <= float(percentile) <= 100.0:
+        raise SelectionError(f"percentile={percentile} is outside [0, 100]; the paper's natural choice is 90")
+    k = keep_count(s.shape[0], fraction, count)
+    votes = np.zeros(s.shape[0], dtype=np.int64)
+    own = np.zeros(s.shape[0])
+    cutoffs = np.full(s.shape[1], np.nan)
+    names = sorted(set(cc.tolist()))
+    for name in names:
+        rows, cols = np.nonzero(cc == name)[0], np.nonzero(qc == name)[0]
+        sub = s[np.ix_(rows, cols)]
+        cut = np.percentile(np.ascontiguousarray(sub.T), percentile, axis=1)
+        cutoffs[cols] = cut
+        votes[rows] = (sub > cut).sum(axis=1)
+        own[rows] = sub.mean(axis=1)
+    return Selection(order=_ranked(votes, own), count=k, score=own, votes=votes, rule="within_category_vote",
+                     params={"percentile": float(percentile), "fraction": fraction, "count": k,
+                             "cutoff_rule": "score > the query's percentile over its own category's clips",
+                             "tie_break": "votes desc, mean own-category score desc, row asc",
+                             "categories": names, "cutoffs": [None if np.isnan(c) else float(c) for c in cutoffs]},
+                     ids=ids)
 
 
 def random_selection(n: int, fraction: float | None = 0.1, seed: int = 0, count: int | None = None,

@@ -46,3 +46,28 @@ def test_bad_input_is_named():
         cosine_scores(train, np.ones((2, 4)))
     with pytest.raises(ShapeError):
         cosine_scores(np.ones(4), np.ones((2, 4)))
+
+
+def test_remove_common_component_centres_or_projects_the_unit_mean_and_keeps_zero_rows():
+    from curation.influence import remove_common_component
+
+    rng = np.random.default_rng(2)
+    common = rng.normal(size=16)
+    train = rng.normal(size=(40, 16)) + 3 * common
+    train[:20] *= 50.0  # scale must not matter: rows are unit-normalised first
+    train[5] = 0.0
+    query = rng.normal(size=(3, 16)) + 3 * common
+    t, q, info = remove_common_component(train, query, "mean")
+    unit = np.delete(train, 5, 0) / np.linalg.norm(np.delete(train, 5, 0), axis=1, keepdims=True)
+    assert info["common_norm"] == pytest.approx(np.linalg.norm(unit.mean(0)), rel=1e-5) and info["common_norm"] > 0.8
+    np.testing.assert_allclose(np.delete(t, 5, 0).mean(0), 0.0, atol=1e-5)
+    assert not t[5].any()
+    tp, qp, _ = remove_common_component(train, query, "project")
+    d = unit.mean(0) / np.linalg.norm(unit.mean(0))
+    np.testing.assert_allclose(tp @ d, 0.0, atol=1e-5)
+    np.testing.assert_allclose(qp @ d, 0.0, atol=1e-5)
+    t0, q0, info0 = remove_common_component(train, query, "none")
+    np.testing.assert_allclose(cosine_scores(t0, q0), cosine_scores(train, query), atol=1e-6)
+    assert info0["common_norm"] is None
+    with pytest.raises(SelectionError, match="centre mode"):
+        remove_common_component(train, query, "median")

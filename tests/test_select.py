@@ -120,3 +120,20 @@ def test_save_writes_scores_and_rule(tmp_path):
     doc = json.loads(json_path.read_text())
     assert doc["rule"] == "majority_vote" and doc["selected_ids"] == ["clip01", "clip03", "clip05"]
     assert doc["params"]["percentile"] == 50.0 and "tie_break" in doc["params"]
+
+
+def test_within_category_vote_lets_queries_vote_only_among_their_own_category():
+    from curation.select import within_category_vote
+
+    # queries a0, a1, b0; clips 0-3 are category a, 4-7 category b. Clip 4 (b) scores highest for the 'a'
+    # queries, but they may not vote for it; within b only query b0 votes.
+    s = np.array([[5, 4, 0], [1, 1, 0], [0, 0, 0], [2, 3, 0],
+                  [9, 9, 1], [0, 0, 4], [0, 0, 2], [0, 0, 3]], dtype=float)
+    sel = within_category_vote(s, ["a", "a", "b"], list("aaaabbbb"), percentile=50.0, count=3)
+    assert sel.rule == "within_category_vote" and sel.params["categories"] == ["a", "b"]
+    # a: cutoffs over clips 0-3: q0 median(5,1,0,2)=1.5, q1 median(4,1,0,3)=2 -> votes 2,0,0,2
+    # b: cutoff over clips 4-7: q2 median(1,4,2,3)=2.5 -> votes 0,1,0,1
+    assert sel.votes.tolist() == [2, 0, 0, 2, 0, 1, 0, 1]
+    assert sel.selected.tolist() == [0, 3, 5]  # 2 votes: 0 (mean 4.5) then 3 (2.5); 1 vote: 5 (4) before 7 (3)
+    with pytest.raises(SelectionError, match="no query"):
+        within_category_vote(s, ["a", "a", "a"], list("aaaabbbb"), percentile=50.0, count=3)

@@ -16,8 +16,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seeds: world, eps_fix, projection and random baseline (default 0 1 2)")
     parser.add_argument("--fraction", type=float, default=0.1, help="share of clips kept (default 0.1)")
     parser.add_argument("--percentile", type=float, default=90.0, help="per-query vote cutoff (default 90)")
-    parser.add_argument("--vote", choices=["majority", "category"], default="majority",
-                        help="vote over all queries (default) or over per-category mean scores")
+    parser.add_argument("--vote", choices=["majority", "category", "within_category"], default="majority",
+                        help="vote over all queries (default, the paper), over per-category mean scores, or each "
+                             "query only among the clips of its own category (caption category)")
+    parser.add_argument("--centre", choices=["none", "mean", "project"], default="mean",
+                        help="remove the corpus's common gradient direction before the cosine: mean (default; "
+                             "subtract the mean unit corpus feature - not in the paper, measured in "
+                             "reports/selection-study), project (project its direction out) or none (the paper)")
     parser.add_argument("--dim", type=int, default=512, help="projection dimension D' (default 512)")
     parser.add_argument("--projection", default="fastfood",
                         choices=["fastfood", "dense_gaussian", "dense_rademacher", "countsketch"])
@@ -54,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or f"reports/curate-{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%SZ}"
     config = replace_config(
         CurateConfig(), n_clips=args.n_clips, seeds=tuple(args.seeds), fraction=args.fraction,
-        percentile=args.percentile, vote=args.vote, dim=args.dim, projection=args.projection, flow=args.flow,
+        percentile=args.percentile, vote=args.vote, centre=args.centre, dim=args.dim, projection=args.projection,
+        flow=args.flow,
         backend=args.backend, backend_path=args.backend_path, measure_cost=not args.no_cost,
         mask_camera=args.camera, mask_camera_weight=args.camera_weight, mask_temporal_reduce=args.temporal_reduce,
         mask_zero_fallback=args.zero_fallback, mask_noise_floor_px=args.noise_floor)
