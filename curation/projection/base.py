@@ -148,13 +148,15 @@ class Projector(abc.ABC):
                 batch = 1 if squeeze else chunk.shape[0]
                 step_len = self.step_blocks(batch) * n
                 buf = self._step_buffer(batch, min(step_len, self.spec.num_blocks * n), chunk.device)
-            t = chunk.reshape(1, -1) if (squeeze and chunk.dim() == 1) else chunk
-            if t.dim() != 2 or t.shape[0] != batch or (squeeze and chunk.dim() != 1):
-                raise ShapeError(f"chunk {ci} has shape {tuple(chunk.shape)} but chunk 0 set the layout "
+            shape = chunk.shape
+            if len(shape) != (1 if squeeze else 2) or (not squeeze and shape[0] != batch):
+                raise ShapeError(f"chunk {ci} has shape {tuple(shape)} but chunk 0 set the layout "
                                  f"{'(n_i,)' if squeeze else f'({batch}, n_i)'}; give every chunk the same batch")
-            if not t.is_floating_point():
-                raise ShapeError(f"chunk {ci} has dtype {t.dtype}; expected a floating-point tensor")
-            length = t.shape[1]
+            if not chunk.is_floating_point():
+                raise ShapeError(f"chunk {ci} has dtype {chunk.dtype}; expected a floating-point tensor")
+            t = chunk.view(1, -1) if squeeze and chunk.is_contiguous() else (
+                chunk.reshape(1, -1) if squeeze else chunk)
+            length = shape[-1]
             starts.append(pos)
             if pos + length > d:
                 raise ShapeError(f"the chunks hold more than input_dim={d} coordinates (chunk {ci} ends at "
