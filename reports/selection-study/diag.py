@@ -2,7 +2,7 @@
 
 Labels are read here (this is an evaluation script, not curation code).
 
-    PYTHONPATH=/work/wt-sel python reports/selection-study/diag.py reports/selection-study/base-s0 0
+    PYTHONPATH=. python reports/selection-study/diag.py reports/selection-study/base-s0 0
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Analyse reports/selection-study/eps_common.py's features (seed 0): the common direction under each noise setting.
 
-    PYTHONPATH=/work/wt-sel python reports/selection-study/eps_analyse.py reports/selection-study/base
+    PYTHONPATH=. python reports/selection-study/eps_analyse.py reports/selection-study/base
 """
 
 import sys

@@ -4,7 +4,7 @@ Re-featurises the corpus and queries (masked loss only, masks from the run's cac
 projection) under three noise settings: the shared eps of noise seed 0 (as in the run), the shared eps of
 noise seed 1, and an independent eps per clip. Writes features to <run>/artifacts/eps-study/.
 
-    PYTHONPATH=/work/wt-sel python reports/selection-study/eps_common.py reports/selection-study/base
+    PYTHONPATH=. python reports/selection-study/eps_common.py reports/selection-study/base
 """
 
 from __future__ import annotations

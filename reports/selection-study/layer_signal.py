@@ -5,7 +5,7 @@ into the groups of layers.py. Per group: |m| (mean unit corpus gradient restrict
 within-category AUC(plausible > violating) of the mean own-category cosine, and the plausible share of
 the paper's majority-vote top 60 on that group's gradient alone - plain and with m projected out.
 
-    PYTHONPATH=/work/wt-sel python reports/selection-study/layer_signal.py reports/selection-study/base
+    PYTHONPATH=. python reports/selection-study/layer_signal.py reports/selection-study/base
 """
 
 import sys

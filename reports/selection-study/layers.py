@@ -4,7 +4,7 @@ Pass 1: the mean of the unit-normalised exact gradients of the valid corpus clip
 the alignment cos(g_i, m) split by parameter group (sum over groups = the alignment). Prints each group's
 share of parameters, of |m|^2, and of the mean alignment by label; and the exact-vs-projected alignment.
 
-    PYTHONPATH=/work/wt-sel python reports/selection-study/layers.py reports/selection-study/base
+    PYTHONPATH=. python reports/selection-study/layers.py reports/selection-study/base
 """
 
 import re

@@ -3,7 +3,7 @@
 # seeds 0 1 2): each run directory links base's artifacts, so world, masks and gradients are read back, not
 # recomputed (the stores' manifests do not depend on the selection options).
 set -e
-cd /work/wt-sel
+cd "$(dirname "$0")/../.."
 BASE=${BASE:-reports/selection-study/base}
 PREFIX=${PREFIX:-reports/selection-study/cfg}
 EXTRA=${EXTRA:-}

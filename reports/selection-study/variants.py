@@ -2,7 +2,7 @@
 
 Labels are read only to score the selections (evaluation script, not curation code).
 
-    PYTHONPATH=/work/wt-sel python reports/selection-study/variants.py RUN_DIR SEED [SEED ...]
+    PYTHONPATH=. python reports/selection-study/variants.py RUN_DIR SEED [SEED ...]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The common-direction statistics per run and seed (labels read for evaluation only).
 
-    PYTHONPATH=/work/wt-sel python reports/selection-study/why.py RUN_DIR [RUN_DIR ...]
+    PYTHONPATH=. python reports/selection-study/why.py RUN_DIR [RUN_DIR ...]
 
 Per seed: |m| (norm of the mean unit corpus feature); Pearson(mean score over queries, alignment to m);
 Spearman(votes of the paper's rule, alignment); Spearman(alignment, gradient norm); mean alignment of
