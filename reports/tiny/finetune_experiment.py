@@ -1,0 +1,33 @@
+"""Experiment (nothing shipped): continue the shipped tiny checkpoint for N more steps with another sigma
+sampling and learning rate, then run the sample checks of the 50 test prompts at guidance 3 and 5.
+
+    python reports/tiny/finetune_experiment.py 300 uniform 2e-4
+"""
+import sys, time, json, dataclasses, numpy as np, torch
+from bench.backends.registry import load_backend, embedded_checkpoint
+from bench.backends.tiny.recipe import PretrainRecipe, load_corpus
+from bench.backends.tiny.train import TrainConfig, pretrain
+from bench.backends.tiny import sample_check
+from bench.backends.tiny.sampler import sample
+from bench.backends.tiny.report import _to_uint8
+from bench.world import load_test_prompts
+from bench.world.spec import COLOURS
+extra = int(sys.argv[1]); sampling = sys.argv[2]; lr = float(sys.argv[3])
+rj = json.load(open(embedded_checkpoint() / "recipe.json"))["recipe"]
+train = TrainConfig(**rj.pop("train"))
+rj = {k: tuple(v) if isinstance(v, list) else v for k, v in rj.items()}
+recipe = PretrainRecipe(**rj, train=train)
+clips, captions, _ = load_corpus(recipe, progress=False)
+model = load_backend("tiny")
+cfg = dataclasses.replace(recipe.train, steps=2000 + extra, sigma_sampling=sampling, lr=lr, warmup=1, threads=2)
+t0 = time.perf_counter()
+losses = pretrain(model, clips, captions, cfg, start_step=2000, progress=False)
+print(f"fine-tune {extra} steps {sampling} lr {lr}: {time.perf_counter()-t0:.0f}s, last-50 loss {np.mean(losses[-50:]):.3f}", flush=True)
+model.denoiser.eval(); model.text_encoder.eval()
+prompts = load_test_prompts(); h = model.video_format[1]
+for g in (3.0, 5.0):
+    gen = _to_uint8(sample(model, [tp.caption for tp in prompts], [tp.seed for tp in prompts], steps=30, guidance=g))
+    one = [sample_check.has_one_object(sample_check.track(v, COLOURS[tp.appearance.colour]), tp.category) for tp, v in zip(prompts, gen)]
+    mv = [sample_check.moves_as_category(sample_check.track(v, COLOURS[tp.appearance.colour]), tp.category, height=h) for tp, v in zip(prompts, gen)]
+    grain = float(np.abs(np.diff(gen.astype(np.float32), axis=-2)).mean())
+    print(f"  guidance {g}: one {np.mean(one):.2f} moves {np.mean(mv):.2f} grain {grain:.1f}", flush=True)
