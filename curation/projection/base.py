@@ -44,6 +44,7 @@ class Projector(abc.ABC):
             raise ValueError(f"{type(self).__name__} implements kinds {list(self.kinds)}, got {spec.kind!r}")
         self.spec = spec
         self.reduce_blocks = max(1, self.reduce_elems // spec.block_size)
+        self._buf: tuple[tuple, torch.Tensor] | None = None  # the step buffer kept between calls
 
     def step_blocks(self, batch: int) -> int:
         """Blocks per step for a batch of ``batch`` rows: a multiple of ``reduce_blocks``."""
@@ -199,7 +200,7 @@ class Projector(abc.ABC):
         """A float32 ``(batch, length)`` buffer for assembling steps, kept for the next call of the same shape
         (every step overwrites what it uses, and the last one zeroes its tail)."""
         key = (batch, length, str(device))
-        cached = getattr(self, "_buf", None)
+        cached = self._buf
         if cached is None or cached[0] != key:
             cached = (key, torch.zeros(batch, length, dtype=torch.float32, device=device))
             self._buf = cached
