@@ -183,6 +183,8 @@ def test_shape_errors_name_the_problem():
         ProjectorSpec.create("fastfood", 100, 512)
     with pytest.raises(ShapeError, match="power of two"):
         ProjectorSpec("fastfood", 1000, 64, 0, block_size=1000)
+    with pytest.raises(ShapeError, match="2\\*\\*37"):
+        ProjectorSpec.create("fastfood", (1 << 37) + 1, 512)
     with pytest.raises(ValueError, match="unknown projection kind"):
         ProjectorSpec.create("gaussian", 100, 10)
 

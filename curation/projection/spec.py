@@ -84,6 +84,10 @@ class ProjectorSpec:
                     f"{self.kind} block_size must be a power of two >= output_dim {self.output_dim}, got {n}; "
                     f"use block_size={max(next_pow2(self.output_dim), next_pow2(n))}"
                 )
+        if self.kind == "fastfood" and self.num_blocks * self.block_size > 1 << 37:
+            raise ShapeError(
+                f"fastfood input_dim={self.input_dim} exceeds the 2**37 coordinates its sign counter covers; "
+                f"project the gradient in several parts (e.g. per layer group) and concatenate the outputs")
         if self.dtype != "float32":
             raise ValueError(f"only dtype 'float32' outputs are supported, got {self.dtype!r}")
         if self.version != SPEC_VERSION:
