@@ -43,3 +43,31 @@ def test_gaussian_jl_ceiling_follows_the_spread_of_cosines_and_k():
     assert gaussian_jl_rho(wide, 512)[0] > 0.97 > gaussian_jl_rho(narrow, 512)[0]
     assert gaussian_jl_rho(narrow, 128)[0] < gaussian_jl_rho(narrow, 512)[0] < gaussian_jl_rho(narrow, 2048)[0]
     assert gaussian_jl_rho(narrow, 512) == gaussian_jl_rho(narrow, 512)  # seeded
+
+
+@pytest.mark.parametrize("k", [8, 32, 128])
+def test_gaussian_jl_ceiling_matches_real_dense_gaussian_projections(k):
+    """The simulated ceiling agrees with what actual dense Gaussian projections reach on the same vectors
+    (measured: 0.324 vs 0.329, 0.592 vs 0.589, 0.841 vs 0.835 at k = 8, 32, 128)."""
+    from scipy.stats import spearmanr
+
+    from bench.fidelity import gaussian_jl_rho
+    from curation.projection import ProjectorSpec, make_projector
+
+    d, n_c, n_q = 1024, 60, 4
+    g = torch.Generator().manual_seed(3)
+    queries = torch.randn(n_q, d, generator=g, dtype=torch.float64)
+    mix = torch.rand(n_c, n_q, generator=g, dtype=torch.float64) * 0.5  # exact cosines: mean 0.22, std 0.12
+    clips = mix @ queries + torch.randn(n_c, d, generator=g, dtype=torch.float64)
+
+    def cos(a, b):
+        return (a / a.norm(dim=1, keepdim=True)) @ (b / b.norm(dim=1, keepdim=True)).T
+
+    exact = cos(clips, queries).numpy()
+    rhos = []
+    for s in range(40):
+        p = make_projector(ProjectorSpec.create("dense_gaussian", d, k, seed=s))
+        est = cos(p.project(clips.float()).double(), p.project(queries.float()).double()).numpy()
+        rhos.append(spearmanr(est.ravel(), exact.ravel()).statistic)
+    ideal, _ = gaussian_jl_rho(exact, k, reps=40)
+    assert abs(float(np.mean(rhos)) - ideal) < 0.03, (np.mean(rhos), ideal)
