@@ -16,42 +16,16 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench.backends.registry import load_backend  # noqa: E402
-from bench.curate import CurateConfig, build_masks, load_world  # noqa: E402
 from bench.world import WorldConfig, build_corpus, build_queries  # noqa: E402
-from curation.featurize import GradientFeaturizer  # noqa: E402
-from curation.flow import make_flow  # noqa: E402
-from curation.masks import MaskBuilder  # noqa: E402
-from curation.objective import ObjectiveConfig  # noqa: E402
-from curation.projection import ProjectorSpec, make_projector  # noqa: E402
 from curation.select import majority_vote  # noqa: E402
 from variants import within_category  # noqa: E402
+from _study import auc_within, seed0_setup  # noqa: E402
 
 torch.set_num_threads(1)
 
 
-def auc_within(S, L, C, qc):  # as in why.py (not imported: why.py runs on import)
-    from scipy.stats import mannwhitneyu
-
-    vals = []
-    for c in sorted(set(C)):
-        m = C == c
-        own = S[m][:, qc == c].mean(1)
-        p, v = L[m] == "plausible", L[m] == "violating"
-        vals.append(mannwhitneyu(own[p], own[v]).statistic / (p.sum() * v.sum()))
-    return float(np.mean(vals))
-
-
 run = Path(sys.argv[1])
-cfg = CurateConfig(seeds=(0,))
-backend = load_backend("tiny", None)
-data = load_world(cfg, 0, backend.video_format, run / "artifacts" / "world")
-builder = MaskBuilder(make_flow("dis"), backend.latent_geometry, cfg.mask, run / "artifacts" / "masks")
-cm = build_masks(builder, data.clip_ids, data.videos, "masks").attrs["masks"]
-qm = build_masks(builder, data.query_ids, data.query_videos, "qmasks").attrs["masks"]
-d = sum(p.numel() for _, p in backend.trainable_parameters())
-feat = GradientFeaturizer(backend, make_projector(ProjectorSpec.create("fastfood", d, 512, seed=0)),
-                          ObjectiveConfig(noise_seed=0))
+backend, data, cm, qm, feat, d = seed0_setup(run, query_masks=True)
 names = [n.replace("denoiser.unet.", "") for n, _ in feat.params]
 sizes = [p.numel() for _, p in feat.params]
 

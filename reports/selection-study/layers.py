@@ -15,25 +15,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.backends.registry import load_backend
-from bench.curate import CurateConfig, build_masks, load_world
-from curation.featurize import GradientFeaturizer
-from curation.flow import make_flow
-from curation.masks import MaskBuilder
-from curation.objective import ObjectiveConfig
-from curation.projection import ProjectorSpec, make_projector
+sys.path.insert(0, str(Path(__file__).parent))
+from _study import seed0_setup  # noqa: E402
+
 from bench.world import WorldConfig, build_corpus
 
 torch.set_num_threads(1)
 run = Path(sys.argv[1])
-cfg = CurateConfig(seeds=(0,))
-backend = load_backend("tiny", None)
-data = load_world(cfg, 0, backend.video_format, run / "artifacts" / "world")
-builder = MaskBuilder(make_flow("dis"), backend.latent_geometry, cfg.mask, run / "artifacts" / "masks")
-cm = build_masks(builder, data.clip_ids, data.videos, "masks").attrs["masks"]
-d = sum(p.numel() for _, p in backend.trainable_parameters())
-feat = GradientFeaturizer(backend, make_projector(ProjectorSpec.create("fastfood", d, 512, seed=0)),
-                          ObjectiveConfig(noise_seed=0))
+backend, data, cm, _, feat, d = seed0_setup(run)
 names = [n for n, _ in feat.params]
 sizes = [p.numel() for _, p in feat.params]
 

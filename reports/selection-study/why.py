@@ -12,23 +12,16 @@ each selected clip's votes that come from other categories' queries; and median 
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu, spearmanr
+from scipy.stats import spearmanr
 
 from bench.world import WorldConfig, build_corpus, build_queries
 from curation.influence import cosine_scores, remove_common_component
 from curation.select import majority_vote
-
-
-def auc_within(S, L, C, qc):
-    vals = []
-    for c in sorted(set(C)):
-        m = C == c
-        own = S[m][:, qc == c].mean(1)
-        p, v = L[m] == "plausible", L[m] == "violating"
-        vals.append(mannwhitneyu(own[p], own[v]).statistic / (p.sum() * v.sum()))
-    return float(np.mean(vals))
+from _study import auc_within  # noqa: E402
 
 
 recs = []
