@@ -100,6 +100,17 @@ def test_generate_is_seeded_per_video():
     assert not torch.allclose(b, m.generate(["a blue box rolls"], [2], steps=3, guidance=3.0))
 
 
+def test_stochastic_sampler_is_seeded_per_video_and_differs_from_the_ode():
+    m = small()
+    a = m.generate(["a red ball falls", "a blue box rolls"], [1, 2], steps=3, sampler="stochastic")
+    b = m.generate(["a blue box rolls"], [2], steps=3, sampler="stochastic")
+    assert torch.allclose(a[1:], b, atol=1e-6)  # its per-step noise is the video's own, not the batch's
+    assert torch.equal(b, m.generate(["a blue box rolls"], [2], steps=3, sampler="stochastic"))
+    assert not torch.allclose(b, m.generate(["a blue box rolls"], [2], steps=3), atol=1e-4)
+    with pytest.raises(BackendError, match="unknown sampler 'ddim'.*euler, stochastic"):
+        m.generate(["a blue box rolls"], [2], steps=3, sampler="ddim")
+
+
 def test_save_load_roundtrip(tmp_path):
     m = small(seed=5)
     m.latent.fit(clips(3))

@@ -147,12 +147,13 @@ class TinyBackend:
 
     # ----- generation --------------------------------------------------------------------------
     def generate(
-        self, prompts: list[str], seeds: list[int], steps: int = 30, guidance: float = 1.0
+        self, prompts: list[str], seeds: list[int], steps: int = 30, guidance: float = 1.0, sampler: str = "euler"
     ) -> torch.Tensor:
-        """One video per (prompt, seed): ``(B, 3, F, H, W)`` float32 in [-1, 1]; see :mod:`.sampler`."""
+        """One video per (prompt, seed): ``(B, 3, F, H, W)`` float32 in [-1, 1]; see :mod:`.sampler`
+        (``sampler``: ``"euler"``, the ODE, or ``"stochastic"``, re-noising every step)."""
         from .sampler import sample
 
-        return sample(self, prompts, seeds, steps=steps, guidance=guidance)
+        return sample(self, prompts, seeds, steps=steps, guidance=guidance, sampler=sampler)
 
     # ----- persistence -------------------------------------------------------------------------
     def state_dict(self) -> dict[str, torch.Tensor]:

@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="reports/tiny")
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--guidance", type=float, nargs="+", default=[1.0, 3.0])
+    p.add_argument("--sampler", default="euler", choices=["euler", "stochastic"])
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             fh.write(f"{s},{lp[s]:.4f},{lu[s]:.4f}\n")
 
     # samples for the 50 test prompts at each guidance scale
-    summary: dict = {"checkpoint": str(ckpt), "steps_done": recipe.get("steps_done"), "sampler_steps": args.steps,
+    summary: dict = {"checkpoint": str(ckpt), "steps_done": recipe.get("steps_done"), "sampler_steps": args.steps, "sampler": args.sampler,
                      "loss_per_sigma": {"pretrained": lp, "untrained": lu}, "guidance": {}}
     rows_csv = ["prompt_id,category,colour,guidance,one_object,moves_as_category"]
     ref_tracks = [sample_check.track(v, COLOURS[tp.appearance.colour]) for tp, v in zip(prompts, refs)]
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     best = None
     for g in args.guidance:
         t0 = time.perf_counter()
-        gen = _to_uint8(model.generate(texts, [tp.seed for tp in prompts], steps=args.steps, guidance=g))
+        gen = _to_uint8(model.generate(texts, [tp.seed for tp in prompts], steps=args.steps, guidance=g, sampler=args.sampler))
         secs = time.perf_counter() - t0
         one, moves = [], []
         for tp, video in zip(prompts, gen):

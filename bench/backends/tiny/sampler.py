@@ -1,8 +1,18 @@
-"""Seeded flow-matching sampling for the tiny backend (Euler steps of diffusers'
-``FlowMatchEulerDiscreteScheduler``), with optional classifier-free guidance.
+"""Seeded flow-matching sampling for the tiny backend (diffusers' ``FlowMatchEulerDiscreteScheduler``),
+with optional classifier-free guidance.
 
-Each video's starting noise comes from ``torch_generator(seed, "tiny", "generate", "noise")``: the
-video for (prompt, seed) is the same whatever batch it is in and whatever ran before (no global RNG).
+Two samplers, both the scheduler's own step rules:
+
+* ``"euler"``: the probability-flow ODE, ``z <- z + (sigma' - sigma) v`` (deterministic given the
+  starting noise);
+* ``"stochastic"`` (``stochastic_sampling=True``): every step predicts the clean latent
+  ``x0 = z - sigma v`` and re-noises it to the next level, ``z <- (1 - sigma') x0 + sigma' eps``, with
+  fresh noise. Errors of the denoiser are not carried along the trajectory but washed out by the new
+  noise; on the tiny model this halves the background grain (see ``reports/tiny/README.md``).
+
+Each video's starting noise comes from ``torch_generator(seed, "tiny", "generate", "noise")`` and its
+per-step noise from one generator per video, ``torch_generator(seed, "tiny", "generate", "step-noise")``:
+the video for (prompt, seed) is the same whatever batch it is in and whatever ran before (no global RNG).
 Guidance: ``v = v_null + g (v_prompt - v_null)`` with the null prompt ``""``; ``g = 1`` skips the
 null pass.
 """
@@ -16,6 +26,8 @@ from diffusers import FlowMatchEulerDiscreteScheduler
 
 from bench.errors import BackendError
 from curation.seeds import torch_generator
+
+SAMPLERS = ("euler", "stochastic")
 
 if TYPE_CHECKING:
     from .model import TinyBackend
@@ -38,6 +50,7 @@ def sample(
     guidance: float = 1.0,
     shift: float = 1.0,
     batch_size: int = 25,
+    sampler: str = "euler",
 ) -> torch.Tensor:
     """Generate one video per (prompt, seed).
 
@@ -48,6 +61,7 @@ def sample(
         guidance: classifier-free guidance scale (1 = none).
         shift: the scheduler's sigma shift (1 = uniform steps in sigma).
         batch_size: videos denoised together (only speed and memory depend on it).
+        sampler: ``"euler"`` or ``"stochastic"`` (see the module docstring).
 
     Returns:
         ``(B, 3, F, H, W)`` float32 in [-1, 1].
@@ -56,13 +70,17 @@ def sample(
         raise BackendError(f"generate got {len(prompts)} prompts and {len(seeds)} seeds; pass one seed per prompt.")
     if steps < 1:
         raise BackendError(f"generate got steps={steps}; use at least 1 Euler step.")
+    if sampler not in SAMPLERS:
+        raise BackendError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}.")
     out = []
     for lo in range(0, len(prompts), batch_size):
         p, s = prompts[lo : lo + batch_size], seeds[lo : lo + batch_size]
         emb = backend.encode_prompt(list(p))
         null = backend.encode_prompt([""] * len(p)) if guidance != 1.0 else None
         z = initial_noise(backend, list(s))
-        scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=shift)
+        stochastic = sampler == "stochastic"
+        gens = [torch_generator(int(x), "tiny", "generate", "step-noise") for x in s] if stochastic else None
+        scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=shift, stochastic_sampling=stochastic)
         scheduler.set_timesteps(steps, device=backend.device)
         for t in scheduler.timesteps:
             tt = t.expand(z.shape[0]).to(z.dtype)
@@ -70,6 +88,6 @@ def sample(
             if null is not None:
                 v_null = backend.velocity(z, tt, null)
                 v = v_null + guidance * (v - v_null)
-            z = scheduler.step(v, t, z).prev_sample
+            z = scheduler.step(v, t, z, generator=gens).prev_sample
         out.append(backend.decode_latents(z))
     return torch.cat(out)
