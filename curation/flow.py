@@ -129,6 +129,15 @@ class RAFTFlow:
                 "RAFTFlow needs torchvision, which is not installed; install the torchvision build that "
                 "matches your torch (pip install torchvision==<matching version>), or use DISFlow."
             ) from exc
+        except RuntimeError as exc:  # e.g. a PyPI (CUDA) torchvision on a CPU torch: "operator torchvision::nms does not exist"
+            import torch
+
+            raise MotiveError(
+                f"RAFTFlow could not import torchvision ({exc}); the installed torchvision was built for another "
+                f"torch than this one ({torch.__version__}). Install the torchvision wheel from the same index as "
+                "your torch (for a CPU torch: pip install torchvision --index-url "
+                "https://download.pytorch.org/whl/cpu), or use DISFlow."
+            ) from exc
         if weights_path is None or not os.path.isfile(weights_path):
             raise MotiveError(
                 f"RAFTFlow got weights_path={weights_path!r}; expected a local RAFT state-dict file "

@@ -55,3 +55,18 @@ def test_raft_adapter_needs_torchvision_and_local_weights(tmp_path):
         pytest.skip("torchvision not installed: only the clear error is checked")
     with pytest.raises(MotiveError, match="nothing is downloaded"):
         make_flow("raft", weights_path=tmp_path / "missing.pth")
+
+
+def test_raft_adapter_explains_a_torchvision_built_for_another_torch(monkeypatch, tmp_path):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):  # what a CUDA torchvision wheel does on a CPU torch
+        if name.startswith("torchvision"):
+            raise RuntimeError("operator torchvision::nms does not exist")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", broken)
+    with pytest.raises(MotiveError, match="built for another torch.*index-url"):
+        make_flow("raft", weights_path=tmp_path / "raft.pth")
