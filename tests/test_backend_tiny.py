@@ -167,3 +167,20 @@ def test_pretrained_denoises_better_than_untrained():
     fresh.latent.load_state_dict(m.latent.state_dict())
     untrained = loss_per_sigma(fresh, videos, prompts, sigmas=(0.3, 0.75))
     assert trained[0.3] < untrained[0.3] and trained[0.75] < 0.7 * untrained[0.75], (trained, untrained)
+
+
+def test_report_writes_every_seed_set_and_its_spread(tmp_path):
+    """``python -m bench.backends.tiny.report`` end to end on the embedded checkpoint, cut to 1 Euler step."""
+    from bench.backends.tiny import report
+
+    assert report.main(["--out", str(tmp_path), "--steps", "1", "--guidance", "2", "--seed-sets", "2"]) == 0
+    res = json.loads((tmp_path / "results.json").read_text())
+    g = res["guidance"]["2.0"]
+    assert res["seed_sets"] == 2 and len(g["one_object_per_seed_set"]) == 2
+    assert g["one_object_share"] == pytest.approx(sum(g["one_object_per_seed_set"]) / 2)
+    rows = (tmp_path / "sample_check.csv").read_text().splitlines()
+    assert rows[0].startswith("prompt_id,category,colour,guidance,seed_set,seed") and len(rows) == 1 + 2 * 50
+    assert {r.split(",")[4] for r in rows[1:]} == {"0", "1"}
+    assert res["reference_renders"]["one_object_share"] >= 0.9  # the checker passes the world's own clips
+    for name in ("contact_sheet.png", "sample_check.png", "loss_per_sigma.csv"):
+        assert (tmp_path / name).stat().st_size > 0
