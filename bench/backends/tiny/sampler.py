@@ -8,7 +8,8 @@ Two samplers, both the scheduler's own step rules:
 * ``"stochastic"`` (``stochastic_sampling=True``): every step predicts the clean latent
   ``x0 = z - sigma v`` and re-noises it to the next level, ``z <- (1 - sigma') x0 + sigma' eps``, with
   fresh noise. Errors of the denoiser are not carried along the trajectory but washed out by the new
-  noise; on the tiny model this halves the background grain (see ``reports/tiny/README.md``).
+  noise. On the tiny model this lowers the background grain by about a third but loses part of the motion
+  (measured in ``reports/tiny/README.md``), so ``"euler"`` is the default.
 
 Each video's starting noise comes from ``torch_generator(seed, "tiny", "generate", "noise")`` and its
 per-step noise from one generator per video, ``torch_generator(seed, "tiny", "generate", "step-noise")``:
