@@ -173,8 +173,6 @@ def within_category_vote(scores: np.ndarray, query_categories: Sequence[str], cl
     if missing:
         raise SelectionError(f"clips of categor{'y' if len(missing) == 1 else 'ies'} {missing} have no query of "
                              "their own category; add one, or use vote='majority'")
-    if not 0.0 <= float(percentile) <= 100.0:
-        raise SelectionError(f"percentile={percentile} is outside [0, 100]; the paper's natural choice is 90")
     k = keep_count(s.shape[0], fraction, count)
     votes = np.zeros(s.shape[0], dtype=np.int64)
     own = np.zeros(s.shape[0])
@@ -183,9 +181,7 @@ def within_category_vote(scores: np.ndarray, query_categories: Sequence[str], cl
     for name in names:
         rows, cols = np.nonzero(cc == name)[0], np.nonzero(qc == name)[0]
         sub = s[np.ix_(rows, cols)]
-        cut = np.percentile(np.ascontiguousarray(sub.T), percentile, axis=1)
-        cutoffs[cols] = cut
-        votes[rows] = (sub > cut).sum(axis=1)
+        votes[rows], cutoffs[cols] = _vote(sub, percentile)  # the majority vote's cutoff rule, on this category
         own[rows] = sub.mean(axis=1)
     return Selection(order=_ranked(votes, own), count=k, score=own, votes=votes, rule="within_category_vote",
                      params={"percentile": float(percentile), "fraction": fraction, "count": k,
