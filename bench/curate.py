@@ -74,11 +74,12 @@ class CurateConfig:
         if not 0.0 <= self.percentile < 100.0:
             raise ConfigError(f"percentile={self.percentile}; expected a value in [0, 100).")
         from curation.influence import CENTRE_MODES
+        from curation.methods import VOTE_RULES
 
         if self.centre not in CENTRE_MODES:
             raise ConfigError(f"centre={self.centre!r}; expected one of {CENTRE_MODES}.")
-        if self.vote not in ("majority", "category", "within_category"):
-            raise ConfigError(f"vote={self.vote!r}; expected 'majority', 'category' or 'within_category'.")
+        if self.vote not in VOTE_RULES:
+            raise ConfigError(f"vote={self.vote!r}; expected one of {VOTE_RULES}.")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -46,6 +46,7 @@ from curation.select import (Selection, category_vote, keep_count, majority_vote
                              within_category_vote)
 
 METHODS = ("motive", "whole_video", "motion_magnitude", "random", "full")
+VOTE_RULES = ("majority", "category", "within_category")  # the ``vote`` of attribution_selection
 
 
 def check_query_categories(query_categories: Sequence[str], categories: Sequence[str]) -> None:
@@ -115,7 +116,7 @@ def attribution_selection(
     elif vote == "majority":
         sub = majority_vote(scores, percentile, count=k)
     else:
-        raise SelectionError(f"vote={vote!r}; expected 'majority', 'category' or 'within_category'")
+        raise SelectionError(f"vote={vote!r}; expected one of {VOTE_RULES}")
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     wv = sub.votes * w[idx]
     order_sub = np.lexsort((np.arange(len(idx)), -sub.score, -w[idx], -wv))

@@ -130,3 +130,17 @@ def test_target_verdict_is_not_missed_by_float_rounding():
             for s, v in enumerate([58 / 60, 56 / 60, 57 / 60])]  # mean 0.95 exactly; the float sum gives 0.94999...
     _, verdicts = summarise(pd.DataFrame(rows))
     assert verdicts["meets_target"]
+
+
+def test_cli_choices_are_the_library_constants():
+    """The CLI lists choices literally (it imports no torch to build its parser); they must not drift."""
+    from bench.cli import build_parser
+    from curation.influence import CENTRE_MODES
+    from curation.methods import VOTE_RULES
+
+    import argparse
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    curate = sub.choices["curate"]
+    options = {a.dest: tuple(a.choices) for a in curate._actions if a.choices}
+    assert options["vote"] == VOTE_RULES and options["centre"] == CENTRE_MODES
