@@ -14,7 +14,6 @@ from bench.backends.tiny import sample_check
 from bench.backends.tiny.sampler import sample
 from bench.backends.tiny.report import _to_uint8
 from bench.world import load_test_prompts
-from bench.world.spec import COLOURS
 extra = int(sys.argv[1]); sampling = sys.argv[2]; lr = float(sys.argv[3])
 meta = json.load(open(embedded_checkpoint() / "recipe.json"))
 rj, start = meta["recipe"], meta["steps_done"]
@@ -35,7 +34,6 @@ if len(sys.argv) > 4:
 prompts = load_test_prompts(); h = model.video_format[1]
 for g in (3.0, 5.0):
     gen = _to_uint8(sample(model, [tp.caption for tp in prompts], [tp.seed for tp in prompts], steps=30, guidance=g))
-    one = [sample_check.has_one_object(sample_check.track(v, COLOURS[tp.appearance.colour]), tp.category) for tp, v in zip(prompts, gen)]
-    mv = [sample_check.moves_as_category(sample_check.track(v, COLOURS[tp.appearance.colour]), tp.category, height=h) for tp, v in zip(prompts, gen)]
+    one, mv = sample_check.check_prompts(gen, prompts, height=h)
     grain = float(np.abs(np.diff(gen.astype(np.float32), axis=-2)).mean())
     print(f"  guidance {g}: one {np.mean(one):.2f} moves {np.mean(mv):.2f} grain {grain:.1f}", flush=True)

@@ -8,7 +8,6 @@ from bench.backends.tiny import sample_check
 from bench.backends.tiny.sampler import sample
 from bench.backends.tiny.report import _to_uint8
 from bench.world import load_test_prompts
-from bench.world.spec import COLOURS
 model = load_backend("tiny")
 prompts = load_test_prompts()
 texts = [tp.caption for tp in prompts]; seeds = [tp.seed for tp in prompts]
@@ -16,10 +15,7 @@ h = model.video_format[1]
 for steps, shift, g in [(30,1.0,3.0),(100,1.0,3.0),(30,3.0,3.0),(30,0.33,3.0)]:
     t0=time.perf_counter()
     gen = _to_uint8(sample(model, texts, seeds, steps=steps, guidance=g, shift=shift))
-    one=[];mv=[]
-    for tp, v in zip(prompts, gen):
-        tr = sample_check.track(v, COLOURS[tp.appearance.colour])
-        one.append(sample_check.has_one_object(tr, tp.category)); mv.append(sample_check.moves_as_category(tr, tp.category, height=h))
+    one, mv = sample_check.check_prompts(gen, prompts, height=h)
     # graininess: mean abs difference between horizontally adjacent pixels
     grain = float(np.abs(np.diff(gen.astype(np.float32), axis=-2)).mean())
     print(f"steps {steps} shift {shift} g {g}: one {np.mean(one):.2f} moves {np.mean(mv):.2f} grain {grain:.1f} ({time.perf_counter()-t0:.0f}s)", flush=True)

@@ -60,7 +60,6 @@ def contact_sheet(rows: list[tuple[str, np.ndarray, np.ndarray]], path: Path, sc
 def main(argv: list[str] | None = None) -> int:
     from bench.backends.registry import embedded_checkpoint
     from bench.world import WorldConfig, load_test_prompts, render_many, to_tensor
-    from bench.world.spec import COLOURS
 
     from .model import TinyBackend
     from .recipe import RECIPE_NAME
@@ -102,10 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict = {"checkpoint": str(ckpt), "steps_done": recipe.get("steps_done"), "sampler_steps": args.steps, "sampler": args.sampler,
                      "loss_per_sigma": {"pretrained": lp, "untrained": lu}, "guidance": {}}
     rows_csv = ["prompt_id,category,colour,guidance,seed_set,seed,one_object,moves_as_category"]
-    ref_tracks = [sample_check.track(v, COLOURS[tp.appearance.colour]) for tp, v in zip(prompts, refs)]
+    ref_one, ref_moves = sample_check.check_prompts(refs, prompts, height=h)
     summary["reference_renders"] = {  # the checker on the world's own plausible clips of the same prompts
-        "one_object_share": float(np.mean([sample_check.has_one_object(t, tp.category) for t, tp in zip(ref_tracks, prompts)])),
-        "moves_share": float(np.mean([sample_check.moves_as_category(t, tp.category, height=h) for t, tp in zip(ref_tracks, prompts)])),
+        "one_object_share": float(ref_one.mean()), "moves_share": float(ref_moves.mean()),
     }
     summary["seed_sets"] = args.seed_sets
     best = None
@@ -116,12 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             seeds = [tp.seed + j for tp in prompts]
             gen = _to_uint8(model.generate(texts, seeds, steps=args.steps, guidance=g, sampler=args.sampler))
             first = gen if j == 0 else first
-            one.append([]), moves.append([])
-            for tp, seed, video in zip(prompts, seeds, gen):
-                tr = sample_check.track(video, COLOURS[tp.appearance.colour])
-                one[j].append(sample_check.has_one_object(tr, tp.category))
-                moves[j].append(sample_check.moves_as_category(tr, tp.category, height=h))
-                rows_csv.append(f"{tp.prompt_id},{tp.category},{tp.appearance.colour},{g},{j},{seed},{int(one[j][-1])},{int(moves[j][-1])}")
+            o, m = sample_check.check_prompts(gen, prompts, height=h)
+            one.append(o), moves.append(m)
+            rows_csv += [f"{tp.prompt_id},{tp.category},{tp.appearance.colour},{g},{j},{seed},{int(a)},{int(b)}"
+                         for tp, seed, a, b in zip(prompts, seeds, o, m)]
         secs = time.perf_counter() - t0
         one_a, moves_a = np.asarray(one, float), np.asarray(moves, float)  # (sets, 50)
         per_cat = {}

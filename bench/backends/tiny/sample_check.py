@@ -113,6 +113,19 @@ def has_one_object(t: Track, category: str) -> bool:
     return bool(ok.mean() >= FRAME_SHARE)
 
 
+def check_prompts(videos, prompts, height: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Both checks for each video ``(F, H, W, 3)`` uint8 of ``videos`` and its test prompt (anything with
+    ``.category`` and ``.appearance.colour``): bool arrays ``(one_object, moves_as_category)``."""
+    from bench.world.spec import COLOURS
+
+    one, moves = [], []
+    for video, tp in zip(videos, prompts, strict=True):
+        t = track(video, COLOURS[tp.appearance.colour])
+        one.append(has_one_object(t, tp.category))
+        moves.append(moves_as_category(t, tp.category, height=height))
+    return np.asarray(one, bool), np.asarray(moves, bool)
+
+
 def moves_as_category(t: Track, category: str, height: int = 32) -> bool:
     """The motion rule of the module docstring (``height``: frame height in px, scales the thresholds)."""
     k = height / 32.0
