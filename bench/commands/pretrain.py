@@ -29,13 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
     import json
     import shutil
     from pathlib import Path
 
     from bench.backends.registry import embedded_checkpoint
     from bench.backends.tiny.recipe import RECIPE_NAME, PretrainRecipe, cached_pretraining
-    from bench.backends.tiny.train import TrainConfig
     from bench.errors import ConfigError
 
     committed = json.loads((embedded_checkpoint() / RECIPE_NAME).read_text())
@@ -49,14 +49,9 @@ def run(args: argparse.Namespace) -> int:
         if train[name] < 1:
             raise ConfigError(f"--{name.replace('_', '-')} {train[name]} must be >= 1.")
     train["save_every"] = min(train["save_every"], train["steps"])
-    recipe = PretrainRecipe(
-        train=TrainConfig(**train),
-        corpus_size=args.corpus_size if args.corpus_size is not None else base["corpus_size"],
-        world_seed=base["world_seed"],
-        block_out_channels=tuple(base["block_out_channels"]),
-        text_width=base["text_width"],
-        latent_channels=base.get("latent_channels", 12),
-    )
+    recipe = PretrainRecipe.from_dict({**base, "train": train})
+    if args.corpus_size is not None:
+        recipe = dataclasses.replace(recipe, corpus_size=args.corpus_size)
     if recipe.corpus_size < 1:
         raise ConfigError(f"--corpus-size {recipe.corpus_size} must be >= 1.")
     same = recipe.config_hash() == committed["config_hash"]

@@ -9,7 +9,7 @@ so it is close to, not the same as, a longer run of the recipe.
 import sys, time, json, dataclasses, numpy as np, torch
 from bench.backends.registry import load_backend, embedded_checkpoint
 from bench.backends.tiny.recipe import PretrainRecipe, load_corpus
-from bench.backends.tiny.train import TrainConfig, pretrain
+from bench.backends.tiny.train import pretrain
 from bench.backends.tiny import sample_check
 from bench.backends.tiny.sampler import sample
 from bench.backends.tiny.report import _to_uint8
@@ -17,9 +17,7 @@ from bench.world import load_test_prompts
 extra = int(sys.argv[1]); sampling = sys.argv[2]; lr = float(sys.argv[3])
 meta = json.load(open(embedded_checkpoint() / "recipe.json"))
 rj, start = meta["recipe"], meta["steps_done"]
-train = TrainConfig(**rj.pop("train"))
-rj = {k: tuple(v) if isinstance(v, list) else v for k, v in rj.items()}
-recipe = PretrainRecipe(**rj, train=train)
+recipe = PretrainRecipe.from_dict(rj)
 clips, captions, _ = load_corpus(recipe, progress=False)
 model = load_backend("tiny")
 cfg = dataclasses.replace(recipe.train, steps=start + extra, sigma_sampling=sampling, lr=lr, warmup=1, threads=2)

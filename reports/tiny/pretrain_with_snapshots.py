@@ -13,15 +13,12 @@ from pathlib import Path
 
 from bench.backends.registry import embedded_checkpoint
 from bench.backends.tiny.recipe import PretrainRecipe, run_pretraining
-from bench.backends.tiny.train import TrainConfig
 
 out = Path(sys.argv[1])
 base = json.loads((embedded_checkpoint() / "recipe.json").read_text())["recipe"]
 train = {**base["train"], "threads": 2, "save_every": 1000}
 if len(sys.argv) > 2:
     train["steps"] = int(sys.argv[2])
-recipe = PretrainRecipe(train=TrainConfig(**train), corpus_size=base["corpus_size"], world_seed=base["world_seed"],
-                        block_out_channels=tuple(base["block_out_channels"]), text_width=base["text_width"],
-                        latent_channels=base["latent_channels"])
+recipe = PretrainRecipe.from_dict({**base, "train": train})
 print("recipe", recipe.config_hash(), flush=True)
 run_pretraining(recipe, out, progress=True, snapshots=True)

@@ -52,6 +52,14 @@ class PretrainRecipe:
         d["train"] = self.train.to_dict()
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "PretrainRecipe":
+        """The inverse of :meth:`to_dict` (what ``recipe.json`` stores under ``"recipe"``); fields missing from
+        an older recipe take their defaults."""
+        d = dict(d)
+        train = TrainConfig(**d.pop("train"))
+        return cls(train=train, **{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
     def config_hash(self) -> str:
         """16 hex digits of the SHA-256 of the recipe, the world version and the world's render settings.
 
