@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 from curation.featurize import GradientFeaturizer
 from curation.objective import ObjectiveConfig
 from curation.projection import ProjectorSpec, make_projector
-from curation.seeds import derive_seed
+from curation.seeds import derive_seed, numpy_rng
 
 PAPER_RHO = {128: 0.469, 512: 0.747, 1024: 0.757, 2048: 0.761}
 PAPER_TIMESTEP_RHO = 0.66
@@ -74,8 +74,6 @@ def gaussian_jl_rho(exact: np.ndarray, k: int, seed: int = 0, reps: int = 10) ->
     a shared query gradient induces between pairs is ignored). ``exact``: ``(clips, queries)``. Returns
     ``(pooled rho, mean per-query rho)``, averaged over ``reps`` draws from ``derive_seed(seed, ...)``.
     """
-    from curation.seeds import numpy_rng
-
     c = np.clip(exact, -1.0, 1.0)
     s = np.sqrt(1.0 - c**2)
     pooled, per_query = [], []
