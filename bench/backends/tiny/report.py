@@ -8,7 +8,8 @@ Writes, for the model at ``--checkpoint`` (default: the embedded one):
   latent; the untrained velocity is the preconditioning's linear guess ``c_skip z``), on the 50
   test prompts' plausible reference clips (never in the corpus);
 * ``sample_check.csv`` + ``sample_check.png``: per test prompt, guidance scale and seed set, the colour
-  and motion checks of :mod:`.sample_check`, and the pass share per category;
+  and motion checks of :mod:`.sample_check` (with why the colour check failed, if it did), and the pass
+  share per category;
 
 Seed sets: set 0 uses each prompt's pinned seed, set ``j`` the pinned seed + ``j`` (``--seed-sets``,
 default 3), so each figure comes with its spread over independent draws of the same 50 prompts (one
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     # samples for the 50 test prompts at each guidance scale
     summary: dict = {"checkpoint": str(ckpt), "steps_done": recipe.get("steps_done"), "sampler_steps": args.steps, "sampler": args.sampler,
                      "loss_per_sigma": {"pretrained": lp, "untrained": lu}, "guidance": {}}
-    rows_csv = ["prompt_id,category,colour,guidance,seed_set,seed,one_object,moves_as_category"]
+    rows_csv = ["prompt_id,category,colour,guidance,seed_set,seed,one_object,moves_as_category,one_object_failure"]
     ref_one, ref_moves = sample_check.check_prompts(refs, prompts, height=h)
     summary["reference_renders"] = {  # the checker on the world's own plausible clips of the same prompts
         "one_object_share": float(ref_one.mean()), "moves_share": float(ref_moves.mean()),
@@ -109,15 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     best = None
     for g in args.guidance:
         t0 = time.perf_counter()
-        one, moves, first = [], [], None  # one[j][i]: seed set j, prompt i
+        one, moves, first, failures = [], [], None, []  # one[j][i]: seed set j, prompt i
         for j in range(args.seed_sets):
             seeds = [tp.seed + j for tp in prompts]
             gen = _to_uint8(model.generate(texts, seeds, steps=args.steps, guidance=g, sampler=args.sampler))
             first = gen if j == 0 else first
-            o, m = sample_check.check_prompts(gen, prompts, height=h)
-            one.append(o), moves.append(m)
-            rows_csv += [f"{tp.prompt_id},{tp.category},{tp.appearance.colour},{g},{j},{seed},{int(a)},{int(b)}"
-                         for tp, seed, a, b in zip(prompts, seeds, o, m)]
+            why: list[str] = []
+            o, m = sample_check.check_prompts(gen, prompts, height=h, reasons=why)
+            one.append(o), moves.append(m), failures.extend(why)
+            rows_csv += [f"{tp.prompt_id},{tp.category},{tp.appearance.colour},{g},{j},{seed},{int(a)},{int(b)},{r}"
+                         for tp, seed, a, b, r in zip(prompts, seeds, o, m, why)]
         secs = time.perf_counter() - t0
         one_a, moves_a = np.asarray(one, float), np.asarray(moves, float)  # (sets, 50)
         per_cat = {}
@@ -130,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             "one_object_per_seed_set": [round(float(x), 4) for x in per_set_one],
             "moves_per_seed_set": [round(float(x), 4) for x in per_set_moves],
             "seconds": round(secs, 1), "per_category": per_cat,
+            # why videos failed the one-object check, summed over the seed sets
+            "one_object_failures": {r: failures.count(r) for r in sample_check.ONE_OBJECT_FAILURES},
         }
         score = float(per_set_one.mean()) + float(per_set_moves.mean())
         if best is None or score > best[0]:

@@ -105,24 +105,42 @@ def track(frames: np.ndarray, rgb: tuple[int, int, int]) -> Track:
     return Track(cx, cy, hgt, objects, spread, change)
 
 
+ONE_OBJECT_FAILURES = ("no object in frame 0", "several objects in frame 0", "one object in too few frames")
+
+
+def one_object_failure(t: Track, category: str) -> str:
+    """Why ``t`` fails the colour rule of the module docstring: one of :data:`ONE_OBJECT_FAILURES`, or
+    ``""`` when it passes. (On generated videos the first two separate a missing or faint object from one
+    broken into pieces or drawn twice.)"""
+    if t.objects[0] == 0:
+        return ONE_OBJECT_FAILURES[0]
+    if t.objects[0] > 1:
+        return ONE_OBJECT_FAILURES[1]
+    ok = t.objects >= 1 if category == "explode" else t.objects == 1
+    return "" if ok.mean() >= FRAME_SHARE else ONE_OBJECT_FAILURES[2]
+
+
 def has_one_object(t: Track, category: str) -> bool:
     """The colour rule of the module docstring."""
-    if t.objects[0] != 1:
-        return False
-    ok = t.objects >= 1 if category == "explode" else t.objects == 1
-    return bool(ok.mean() >= FRAME_SHARE)
+    return one_object_failure(t, category) == ""
 
 
-def check_prompts(videos, prompts, height: int = 32) -> tuple[np.ndarray, np.ndarray]:
+def check_prompts(videos, prompts, height: int = 32, reasons: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Both checks for each video ``(F, H, W, 3)`` uint8 of ``videos`` and its test prompt (anything with
-    ``.category`` and ``.appearance.colour``): bool arrays ``(one_object, moves_as_category)``."""
+    ``.category`` and ``.appearance.colour``): bool arrays ``(one_object, moves_as_category)``.
+
+    ``reasons``, if given, is extended with each video's :func:`one_object_failure` (``""`` where it passes).
+    """
     from bench.world.spec import COLOURS
 
     one, moves = [], []
     for video, tp in zip(videos, prompts, strict=True):
         t = track(video, COLOURS[tp.appearance.colour])
-        one.append(has_one_object(t, tp.category))
+        why = one_object_failure(t, tp.category)
+        one.append(why == "")
         moves.append(moves_as_category(t, tp.category, height=height))
+        if reasons is not None:
+            reasons.append(why)
     return np.asarray(one, bool), np.asarray(moves, bool)
 
 

@@ -1,0 +1,99 @@
+"""The tiny backend's sample checks (colour and motion) against known answers: the world's own clips and
+hand-drawn frames."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from bench.backends.tiny import sample_check as sc
+from bench.world import WorldConfig, build_queries, make_spec, render_many
+from bench.world.spec import COLOURS
+
+RED = COLOURS["red"]
+GRAY = (128, 128, 128)
+
+
+def _frames(n: int = 17, size: int = 32) -> np.ndarray:
+    return np.broadcast_to(np.array(GRAY, np.uint8), (n, size, size, 3)).copy()
+
+
+def _square(frames: np.ndarray, i: int, y: int, x: int, r: int = 2) -> None:
+    frames[i, y - r : y + r + 1, x - r : x + r + 1] = RED
+
+
+@pytest.fixture(scope="module")
+def queries():
+    """The 50 plausible query clips (5 per category), rendered, with their specs."""
+    world = WorldConfig()
+    specs = build_queries(world)
+    return specs, render_many(specs, world)
+
+
+def test_plausible_world_clips_pass_both_checks(queries):
+    specs, videos = queries
+    one, moves = sc.check_prompts(videos, specs)
+    assert one.mean() >= 0.9 and moves.mean() >= 0.9, (one.mean(), moves.mean())
+
+
+def test_static_world_clips_fail_the_motion_check(queries):
+    specs, _ = queries
+    world = WorldConfig()
+    static = [make_spec(s.clip_id + "-static", s.category, "static", s.appearance, s.seed, world) for s in specs]
+    one, moves = sc.check_prompts(render_many(static, world), static)
+    assert one.mean() >= 0.9  # the object is there ...
+    assert moves.mean() <= 0.2, moves.mean()  # ... and does not move as its caption says
+
+
+def test_one_object_failure_names_each_way_to_fail():
+    empty = _frames()
+    assert sc.one_object_failure(sc.track(empty, RED), "roll") == "no object in frame 0"
+
+    two = _frames()
+    for i in range(17):
+        _square(two, i, 8, 6)
+        _square(two, i, 24, 24)
+    assert sc.one_object_failure(sc.track(two, RED), "roll") == "several objects in frame 0"
+
+    fading = _frames()
+    for i in range(4):  # one object in 4 of 17 frames, then gone
+        _square(fading, i, 16, 16)
+    assert sc.one_object_failure(sc.track(fading, RED), "roll") == "one object in too few frames"
+
+    falling = _frames()
+    for i in range(17):
+        _square(falling, i, 4 + i, 16)
+    t = sc.track(falling, RED)
+    assert sc.one_object_failure(t, "free_fall") == "" and sc.has_one_object(t, "free_fall")
+    assert sc.moves_as_category(t, "free_fall") and not sc.moves_as_category(t, "roll")
+
+
+def test_explode_may_split_after_frame_0():
+    video = _frames()
+    _square(video, 0, 16, 16)
+    for i in range(1, 17):
+        _square(video, i, 16 - i // 2, 16 - i // 2, r=1)
+        _square(video, i, 16 + i // 2, 16 + i // 2, r=1)
+    t = sc.track(video, RED)
+    assert sc.has_one_object(t, "explode") and not sc.has_one_object(t, "spin")
+    assert sc.moves_as_category(t, "explode")
+
+
+def test_check_prompts_reports_a_reason_per_video(queries):
+    specs, videos = queries
+    prompts = specs[:2]
+    gray = np.stack([_frames(), _frames()])
+    reasons: list[str] = []
+    one, _ = sc.check_prompts(np.concatenate([videos[:2], gray]), prompts + prompts, reasons=reasons)
+    assert len(reasons) == 4
+    assert [r == "" for r in reasons] == list(one)
+    assert reasons[2:] == ["no object in frame 0"] * 2
+    assert set(reasons) <= {""} | set(sc.ONE_OBJECT_FAILURES)
+
+
+def test_unknown_category_is_an_error():
+    t = sc.track(_frames(), RED)
+    with pytest.raises(ValueError, match="unknown category"):
+        sc.moves_as_category(dataclasses.replace(t, cx=np.arange(17.0), cy=np.arange(17.0)), "hover")
