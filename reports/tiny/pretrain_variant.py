@@ -1,0 +1,39 @@
+"""Run the committed pretraining recipe with some fields changed (the experiments of reports/tiny/README.md):
+
+    python reports/tiny/pretrain_variant.py OUT_DIR steps=10000 train.min_lr_ratio=0.1      # cosine decay
+    python reports/tiny/pretrain_variant.py OUT_DIR steps=4000 block_out_channels=128,128,128   # wider UNet
+
+``steps`` and ``train.X`` set fields of the TrainConfig, other names fields of the PretrainRecipe (a comma
+list becomes a tuple of ints). The run is ``run_pretraining`` (what ``motive-bench pretrain`` calls), 2 threads;
+measure the result with ``python -m bench.backends.tiny.report --checkpoint OUT_DIR --out ...``.
+"""
+import json
+import sys
+from pathlib import Path
+
+from bench.backends.registry import embedded_checkpoint
+from bench.backends.tiny.recipe import PretrainRecipe, run_pretraining
+
+
+def value(text: str):
+    if "," in text:
+        return [int(x) for x in text.split(",")]
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+base = json.loads((embedded_checkpoint() / "recipe.json").read_text())["recipe"]
+train = {**base["train"], "threads": 2, "save_every": 1000}
+for arg in sys.argv[2:]:
+    key, _, text = arg.partition("=")
+    if key == "steps" or key.startswith("train."):
+        train[key.removeprefix("train.")] = value(text)
+    else:
+        base[key] = value(text)
+recipe = PretrainRecipe.from_dict({**base, "train": train})
+print("recipe", recipe.config_hash(), flush=True)
+run_pretraining(recipe, Path(sys.argv[1]), progress=True)
