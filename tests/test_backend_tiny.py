@@ -100,6 +100,18 @@ def test_generate_is_seeded_per_video():
     assert not torch.allclose(b, m.generate(["a blue box rolls"], [2], steps=3, guidance=3.0))
 
 
+def test_guidance_above_limits_guidance_to_high_noise():
+    m = small()
+    p, s = ["a blue box rolls"], [2]
+    guided, plain = m.generate(p, s, steps=4, guidance=3.0), m.generate(p, s, steps=4)
+    from bench.backends.tiny.sampler import sample
+
+    assert torch.equal(sample(m, p, s, steps=4, guidance=3.0, guidance_above=0.0), guided)  # the default
+    assert torch.equal(sample(m, p, s, steps=4, guidance=3.0, guidance_above=1.0), plain)  # never guided
+    half = sample(m, p, s, steps=4, guidance=3.0, guidance_above=0.5)  # guided at sigma 1 and 0.75 only
+    assert not torch.allclose(half, guided) and not torch.allclose(half, plain)
+
+
 def test_stochastic_sampler_is_seeded_per_video_and_differs_from_the_ode():
     m = small()
     a = m.generate(["a red ball falls", "a blue box rolls"], [1, 2], steps=3, sampler="stochastic")

@@ -3,13 +3,12 @@
 The validation prompts are the query set's 50 appearances (5 per category, none a test prompt's) on a
 plain background as every test prompt's is (the one that would then equal a test prompt's appearance is
 left out), each captioned as a test prompt is (caption + the category's cue clause) and seeded by its query
-seed; the same
-sample checks as ``python -m bench.backends.tiny.report`` are applied over 3 seed sets. Run from the
+seed; the same sample checks as ``python -m bench.backends.tiny.report`` are applied over 3 seed sets. Run from the
 repository root:
 
     python reports/tiny/guidance_on_validation.py CHECKPOINT_DIR [GUIDANCE ...]     # default 3 4 5 6 7
 
-A guidance written ``7@0.5`` is applied only while sigma > 0.5 (guidance 1 below; a "limited interval").
+A guidance written ``7@0.5`` is applied only while sigma > 0.5 (the sampler's ``guidance_above``).
 """
 import dataclasses
 import sys
@@ -18,12 +17,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
-from diffusers import FlowMatchEulerDiscreteScheduler
 
 from bench.backends.tiny import sample_check
 from bench.backends.tiny.model import TinyBackend
 from bench.backends.tiny.report import _to_uint8
-from bench.backends.tiny.sampler import initial_noise
+from bench.backends.tiny.sampler import sample
 from bench.world import WorldConfig, build_queries, load_test_prompts, prompt_text
 
 torch.set_num_threads(1)
@@ -37,20 +35,8 @@ for s in build_queries(WorldConfig()):
 texts = [p.caption for p in prompts]
 
 
-@torch.no_grad()
-def generate(seeds, guidance, above=0.0, steps=30):
-    emb, null = model.encode_prompt(texts), model.encode_prompt([""] * len(texts))
-    z = initial_noise(model, seeds)
-    scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000)
-    scheduler.set_timesteps(steps)
-    for t in scheduler.timesteps:
-        tt = t.expand(z.shape[0]).to(z.dtype)
-        v = model.velocity(z, tt, emb)
-        if t / 1000 > above:
-            v_null = model.velocity(z, tt, null)
-            v = v_null + guidance * (v - v_null)
-        z = scheduler.step(v, t, z).prev_sample
-    return _to_uint8(model.decode_latents(z))
+def generate(seeds, guidance, above=0.0):
+    return _to_uint8(sample(model, texts, seeds, guidance=guidance, guidance_above=above))
 
 
 for arg in sys.argv[2:] or ["3", "4", "5", "6", "7"]:

@@ -15,7 +15,8 @@ Each video's starting noise comes from ``torch_generator(seed, "tiny", "generate
 per-step noise from one generator per video, ``torch_generator(seed, "tiny", "generate", "step-noise")``:
 the video for (prompt, seed) is the same whatever batch it is in and whatever ran before (no global RNG).
 Guidance: ``v = v_null + g (v_prompt - v_null)`` with the null prompt ``""``; ``g = 1`` skips the
-null pass.
+null pass. ``guidance_above = s`` applies it only while sigma > s (a "limited interval"; 0, the default,
+applies it at every step).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def sample(
     shift: float = 1.0,
     batch_size: int = 25,
     sampler: str = "euler",
+    guidance_above: float = 0.0,
 ) -> torch.Tensor:
     """Generate one video per (prompt, seed).
 
@@ -63,6 +65,7 @@ def sample(
         shift: the scheduler's sigma shift (1 = uniform steps in sigma).
         batch_size: videos denoised together (only speed and memory depend on it).
         sampler: ``"euler"`` or ``"stochastic"`` (see the module docstring).
+        guidance_above: guide only the steps at sigma > this (0: every step).
 
     Returns:
         ``(B, 3, F, H, W)`` float32 in [-1, 1].
@@ -86,7 +89,7 @@ def sample(
         for t in scheduler.timesteps:
             tt = t.expand(z.shape[0]).to(z.dtype)
             v = backend.velocity(z, tt, emb)
-            if null is not None:
+            if null is not None and t / 1000 > guidance_above:
                 v_null = backend.velocity(z, tt, null)
                 v = v_null + guidance * (v - v_null)
             z = scheduler.step(v, t, z, generator=gens).prev_sample
