@@ -1,11 +1,14 @@
-"""Run the committed pretraining recipe with some fields changed (the experiments of reports/tiny/README.md):
+"""Run the committed pretraining recipe, with some fields changed (the runs of reports/tiny/README.md):
 
+    python reports/tiny/pretrain_variant.py OUT_DIR steps=12000                              # the shipped run
     python reports/tiny/pretrain_variant.py OUT_DIR steps=10000 train.min_lr_ratio=0.1      # cosine decay
     python reports/tiny/pretrain_variant.py OUT_DIR steps=4000 block_out_channels=128,128,128   # wider UNet
 
 ``steps`` and ``train.X`` set fields of the TrainConfig, other names fields of the PretrainRecipe (a comma
-list becomes a tuple of ints). The run is ``run_pretraining`` (what ``motive-bench pretrain`` calls), 2 threads;
-measure the result with ``python -m bench.backends.tiny.report --checkpoint OUT_DIR --out ...``.
+list becomes a tuple of ints). The run is ``run_pretraining`` (what ``motive-bench pretrain`` calls), 2 threads,
+keeping a snapshot every 1,000 steps under ``OUT_DIR/snapshots/`` when the learning rate is constant (then the
+step-k snapshot is the k-step run). Measure a result with ``python -m bench.backends.tiny.report --checkpoint
+OUT_DIR --out ...``.
 """
 import json
 import sys
@@ -26,14 +29,19 @@ def value(text: str):
     return text
 
 
-base = json.loads((embedded_checkpoint() / "recipe.json").read_text())["recipe"]
-train = {**base["train"], "threads": 2, "save_every": 1000}
-for arg in sys.argv[2:]:
-    key, _, text = arg.partition("=")
-    if key == "steps" or key.startswith("train."):
-        train[key.removeprefix("train.")] = value(text)
-    else:
-        base[key] = value(text)
-recipe = PretrainRecipe.from_dict({**base, "train": train})
-print("recipe", recipe.config_hash(), flush=True)
-run_pretraining(recipe, Path(sys.argv[1]), progress=True)
+def main(out: str, overrides: list[str]) -> None:
+    base = json.loads((embedded_checkpoint() / "recipe.json").read_text())["recipe"]
+    train = {**base["train"], "threads": 2, "save_every": 1000}
+    for arg in overrides:
+        key, _, text = arg.partition("=")
+        if key == "steps" or key.startswith("train."):
+            train[key.removeprefix("train.")] = value(text)
+        else:
+            base[key] = value(text)
+    recipe = PretrainRecipe.from_dict({**base, "train": train})
+    print("recipe", recipe.config_hash(), flush=True)
+    run_pretraining(recipe, Path(out), progress=True, snapshots=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
