@@ -158,6 +158,9 @@ def test_embedded_checkpoint_loads_and_knows_the_world():
     assert isinstance(m, Backend) and isinstance(m, AttributableModel)
     meta = json.loads((embedded_checkpoint() / RECIPE_NAME).read_text())
     assert meta["weights_sha256"] == sha256_file(embedded_checkpoint() / "model.safetensors")
+    from bench.backends.tiny.recipe import PretrainRecipe
+
+    assert PretrainRecipe.from_dict(meta["recipe"]).config_hash() == meta["config_hash"]  # the cache name stays valid
     assert set(m.tokenizer.vocabulary) == set(vocabulary())
     ids = m.tokenize([tp.caption for tp in load_test_prompts()])  # every test prompt is in vocabulary
     assert ids.shape[0] == 50 and (ids > 0).sum(1).min() >= 10
@@ -196,3 +199,28 @@ def test_report_writes_every_seed_set_and_its_spread(tmp_path):
     assert res["reference_renders"]["one_object_share"] >= 0.9  # the checker passes the world's own clips
     for name in ("contact_sheet.png", "sample_check.png", "loss_per_sigma.csv"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_sigma_band_draws_stay_in_band_and_the_full_range_is_unchanged():
+    from bench.backends.tiny.recipe import PretrainRecipe
+    from bench.backends.tiny.train import draw_sigmas
+
+    full = TrainConfig()
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    assert torch.equal(draw_sigmas(full, 64, g1), torch.sigmoid(torch.randn(64, generator=g2)))  # old stream
+    for sampling in ("logit_normal", "uniform"):
+        for band in ((0.0, 0.5), (0.5, 1.0), (0.2, 0.3)):
+            s = draw_sigmas(TrainConfig(sigma_sampling=sampling, sigma_range=band), 4000, torch.Generator().manual_seed(0))
+            assert s.min() >= band[0] and s.max() <= band[1]
+            assert s.std() > 0.2 * (band[1] - band[0])  # spread over the band, not piled on one end
+    # logit-normal truncated to the upper half keeps the full law's shape there: its median is the full law's 75th percentile
+    s = draw_sigmas(TrainConfig(sigma_range=(0.5, 1.0)), 20000, torch.Generator().manual_seed(1))
+    assert abs(float(s.median()) - float(torch.sigmoid(torch.tensor(0.6745)))) < 0.01
+    # a recipe without a band hashes as before the field existed; one with a band differs and round-trips
+    plain = PretrainRecipe()
+    assert "sigma_range" not in plain.to_dict()["train"]
+    banded = PretrainRecipe(train=TrainConfig(sigma_range=(0.0, 0.5)))
+    assert banded.config_hash() != plain.config_hash()
+    assert PretrainRecipe.from_dict(json.loads(json.dumps(banded.to_dict()))) == banded
+    with pytest.raises(ValueError, match="sigma_range"):
+        TrainConfig(sigma_range=(0.6, 0.4))

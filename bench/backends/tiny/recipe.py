@@ -57,7 +57,7 @@ class PretrainRecipe:
         """The inverse of :meth:`to_dict` (what ``recipe.json`` stores under ``"recipe"``); fields missing from
         an older recipe take their defaults."""
         d = dict(d)
-        train = TrainConfig(**d.pop("train"))
+        train = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("train").items()})
         return cls(train=train, **{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
     def config_hash(self) -> str:

@@ -44,12 +44,43 @@ class TrainConfig:
     ema_decay: float = 0.999
     cfg_drop: float = 0.1
     sigma_sampling: str = "logit_normal"  # or "uniform" (more weight on low noise)
+    sigma_range: tuple[float, float] = (0.0, 1.0)  # train on this noise band only (a noise-level expert)
     seed: int = 0
     threads: int = 2
     save_every: int = 250
 
+    def __post_init__(self) -> None:
+        lo, hi = self.sigma_range
+        if not 0.0 <= lo < hi <= 1.0:
+            raise ValueError(f"sigma_range={self.sigma_range!r}: give (lo, hi) with 0 <= lo < hi <= 1.")
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["sigma_range"] = list(self.sigma_range)
+        if self.sigma_range == (0.0, 1.0):
+            d.pop("sigma_range")  # recipes written before the field existed keep their hash
+        return d
+
+
+def draw_sigmas(cfg: TrainConfig, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+    """``(B,)`` noise levels: logit-normal(0, 1) or uniform, truncated to ``cfg.sigma_range``.
+
+    The full range draws exactly as before the range existed (same generator calls). A band draws one
+    uniform per entry and maps it through the inverse CDF of the truncated law, so its sigmas keep the
+    full run's relative weighting inside the band.
+    """
+    lo, hi = cfg.sigma_range
+    if cfg.sigma_sampling == "uniform":
+        if (lo, hi) == (0.0, 1.0):
+            return torch.rand(batch_size, generator=generator).clamp(min=1e-3)
+        return (lo + (hi - lo) * torch.rand(batch_size, generator=generator)).clamp(min=1e-3)
+    if (lo, hi) == (0.0, 1.0):
+        return torch.sigmoid(torch.randn(batch_size, generator=generator))
+    normal = torch.distributions.Normal(0.0, 1.0)
+    logit = lambda s: torch.logit(torch.tensor(s, dtype=torch.float64).clamp(1e-6, 1 - 1e-6))
+    c_lo, c_hi = normal.cdf(logit(lo)).float(), normal.cdf(logit(hi)).float()
+    u = c_lo + (c_hi - c_lo) * torch.rand(batch_size, generator=generator)
+    return torch.sigmoid(normal.icdf(u.clamp(1e-6, 1 - 1e-6))).clamp(lo, hi)
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -119,10 +150,7 @@ def pretrain(
         drop = torch.rand(cfg.batch_size, generator=g) < cfg.cfg_drop
         ids[drop] = null_ids
         eps = torch.randn(x.shape, generator=g)
-        if cfg.sigma_sampling == "uniform":
-            sigma = torch.rand(cfg.batch_size, generator=g).clamp(min=1e-3)
-        else:
-            sigma = torch.sigmoid(torch.randn(cfg.batch_size, generator=g))
+        sigma = draw_sigmas(cfg, cfg.batch_size, g)
         s = sigma.view(-1, 1, 1, 1, 1)
         z = (1 - s) * x + s * eps
 
