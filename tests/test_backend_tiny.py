@@ -197,7 +197,7 @@ def test_report_writes_every_seed_set_and_its_spread(tmp_path):
     assert rows[0].startswith("prompt_id,category,colour,guidance,seed_set,seed") and len(rows) == 1 + 2 * 50
     assert {r.split(",")[4] for r in rows[1:]} == {"0", "1"}
     assert res["reference_renders"]["one_object_share"] >= 0.9  # the checker passes the world's own clips
-    for name in ("contact_sheet.png", "sample_check.png", "loss_per_sigma.csv"):
+    for name in ("contact_sheet.png", "sample_check.png", "failure_sheet.png", "loss_per_sigma.csv"):
         assert (tmp_path / name).stat().st_size > 0
 
 
@@ -224,3 +224,12 @@ def test_sigma_band_draws_stay_in_band_and_the_full_range_is_unchanged():
     assert PretrainRecipe.from_dict(json.loads(json.dumps(banded.to_dict()))) == banded
     with pytest.raises(ValueError, match="sigma_range"):
         TrainConfig(sigma_range=(0.6, 0.4))
+
+
+def test_failure_sheet_draws_rows_and_says_when_there_are_none(tmp_path):
+    from bench.backends.tiny.report import failure_sheet
+
+    video = (torch.rand(17, 32, 32, 3, generator=torch.Generator().manual_seed(0)) * 255).to(torch.uint8).numpy()
+    failure_sheet([("p0 bounce: several objects in frame 0", video, video[..., 0] > 128)] * 2, tmp_path / "a.png")
+    failure_sheet([], tmp_path / "b.png")
+    assert (tmp_path / "a.png").stat().st_size > 0 and (tmp_path / "b.png").stat().st_size > 0

@@ -10,6 +10,10 @@ Writes, for the model at ``--checkpoint`` (default: the embedded one):
 * ``sample_check.csv`` + ``sample_check.png``: per test prompt, guidance scale and seed set, the colour
   and motion checks of :mod:`.sample_check` (with why the colour check failed, if it did), and the pass
   share per category;
+* ``failure_sheet.png``: the videos of seed set 0 that fail the one-object check at the contact sheet's
+  guidance (the first 16), five frames each beside the colour mask the check saw, labelled with why
+  they failed (an object drawn twice, speckles of background grain that pass as the colour, a faint
+  object that does not);
 
 Seed sets: set 0 uses each prompt's pinned seed, set ``j`` the pinned seed + ``j`` (``--seed-sets``,
 default 3), so each figure comes with its spread over independent draws of the same 50 prompts (one
@@ -53,6 +57,26 @@ def contact_sheet(rows: list[tuple[str, np.ndarray, np.ndarray]], path: Path, sc
             ax.set_ylabel(kind[:3], fontsize=6, rotation=0, labelpad=10)
             if j == 0:
                 ax.set_title(label, fontsize=6, loc="left")
+    fig.tight_layout(pad=0.3)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def failure_sheet(rows: list[tuple[str, np.ndarray, np.ndarray]], path: Path, frames=(0, 4, 8, 12, 16)) -> None:
+    """Save a grid: per row, a label, frames ``frames`` of a video (left) and its colour mask (right, white)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(max(1, len(rows)), 1, figsize=(2 * len(frames) * 0.55, 0.75 * max(1, len(rows))), squeeze=False)
+    for ax, (label, video, mask) in zip(axes[:, 0], rows):
+        keep = [k for k in frames if k < video.shape[0]]
+        masks = np.repeat(mask[keep, ..., None].astype(np.uint8) * 255, 3, axis=-1)
+        ax.imshow(np.concatenate(list(video[keep]) + list(masks), axis=1), interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(label, fontsize=5, loc="left")
+    if not rows:
+        axes[0, 0].set_axis_off()
+        axes[0, 0].set_title("no video failed the one-object check", fontsize=6)
     fig.tight_layout(pad=0.3)
     fig.savefig(path, dpi=150)
     plt.close(fig)
@@ -111,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     for g in args.guidance:
         t0 = time.perf_counter()
         one, moves, first, failures = [], [], None, []  # one[j][i]: seed set j, prompt i
+        first_why: list[str] = []
         for j in range(args.seed_sets):
             seeds = [tp.seed + j for tp in prompts]
             gen = _to_uint8(model.generate(texts, seeds, steps=args.steps, guidance=g, sampler=args.sampler))
@@ -118,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             why: list[str] = []
             o, m = sample_check.check_prompts(gen, prompts, height=h, reasons=why)
             one.append(o), moves.append(m), failures.extend(why)
+            first_why = why if j == 0 else first_why
             rows_csv += [f"{tp.prompt_id},{tp.category},{tp.appearance.colour},{g},{j},{seed},{int(a)},{int(b)},{r}"
                          for tp, seed, a, b, r in zip(prompts, seeds, o, m, why)]
         secs = time.perf_counter() - t0
@@ -137,18 +163,24 @@ def main(argv: list[str] | None = None) -> int:
         }
         score = float(per_set_one.mean()) + float(per_set_moves.mean())
         if best is None or score > best[0]:
-            best = (score, g, first, per_cat)
+            best = (score, g, first, per_cat, first_why)
         print(f"guidance {g}: one object {per_set_one.mean():.2f} ({per_set_one.min():.2f}-{per_set_one.max():.2f}), "
               f"moves as category {per_set_moves.mean():.2f} ({per_set_moves.min():.2f}-{per_set_moves.max():.2f}) "
               f"over {args.seed_sets} seed set(s) ({secs:.0f} s)")
     (out / "sample_check.csv").write_text("\n".join(rows_csv) + "\n")
 
-    _, g, gen, per_cat = best
+    _, g, gen, per_cat, why = best
     summary["contact_sheet_guidance"] = g
     firsts = [next(i for i, tp in enumerate(prompts) if tp.category == c) for c in per_cat]
     contact_sheet([(f"{prompts[i].caption}  (seed {prompts[i].seed}, guidance {g}, {args.sampler})", gen[i], refs[i]) for i in firsts],
                   out / "contact_sheet.png")
     _bar_chart(per_cat, g, out / "sample_check.png")
+    from bench.world.spec import COLOURS
+
+    failed = [i for i, r in enumerate(why) if r][:16]
+    failure_sheet([(f"{prompts[i].prompt_id} {prompts[i].category}, {prompts[i].appearance.colour} {prompts[i].appearance.size}: {why[i]}"
+                    f"  (seed {prompts[i].seed}, guidance {g})", gen[i], sample_check.colour_mask(gen[i], COLOURS[prompts[i].appearance.colour]))
+                   for i in failed], out / "failure_sheet.png")
     (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
     return 0
 
