@@ -1,0 +1,157 @@
+"""Experiment (nothing shipped): noise-level experts, Wan2.2's pattern, on the tiny backend.
+
+Three sub-commands, run from the repository root:
+
+    python reports/tiny/noise_experts.py train STEPS LO HI OUT_DIR
+        continue the shipped checkpoint STEPS more steps of its recipe on sigma in [LO, HI] only
+        (``TrainConfig.sigma_range``: the recipe's logit-normal law truncated to the band; fresh
+        optimizer, EMA restarted from the checkpoint, batches of steps 12,000 onward) and save it.
+    python reports/tiny/noise_experts.py eval HIGH LOW B {val,test} GUIDANCE...
+        sample with HIGH's velocity while sigma > B and LOW's at or below (each with its own text
+        encoder; ``base`` = the shipped checkpoint), 3 seed sets, and print the sample checks, the grain
+        (mean |difference| of horizontally adjacent pixels, 0-255) and the one-object failure tally.
+    python reports/tiny/noise_experts.py x0 {val,test}
+        a diagnostic of the shipped checkpoint: stop its Euler sampler (guidance 5) at sigma <= s and take
+        the denoiser's clean-video prediction ``z - sigma v`` as the video.
+
+``val`` is the validation set of ``guidance_on_validation.py`` (the query appearances on plain
+backgrounds, never a test prompt); the band edge and guidance are picked there, and the test prompts
+are then measured once.
+"""
+import dataclasses
+import json
+import os
+import sys
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+
+from bench.backends.registry import embedded_checkpoint, load_backend
+from bench.backends.tiny import sample_check
+from bench.backends.tiny.model import TinyBackend
+from bench.backends.tiny.report import _to_uint8
+from bench.backends.tiny.sampler import initial_noise, sample
+from bench.world import WorldConfig, build_queries, load_test_prompts, prompt_text
+
+torch.set_num_threads(int(os.environ.get("THREADS", "2")))
+
+
+def load(path):
+    return load_backend("tiny") if path == "base" else TinyBackend.load(path)
+
+
+def prompt_set(which):
+    tests = load_test_prompts()
+    if which == "test":
+        return tests
+    keys = {p.appearance.key() for p in tests}
+    out = []
+    for s in build_queries(WorldConfig()):
+        a = dataclasses.replace(s.appearance, background="plain")
+        if a.key() not in keys:
+            out.append(SimpleNamespace(category=s.category, appearance=a, caption=prompt_text(s.category, a), seed=s.seed))
+    return out
+
+
+class TwoExperts:
+    """What the sampler needs of a backend, with the velocity taken from ``high`` while sigma > ``b``."""
+
+    def __init__(self, high, low, b):
+        self.high, self.low, self.b = high, low, b
+        self.video_format, self.latent_geometry, self.device = high.video_format, high.latent_geometry, high.device
+
+    def encode_prompt(self, texts):
+        return torch.cat([self.high.encode_prompt(texts), self.low.encode_prompt(texts)], 1)
+
+    def velocity(self, z, t, emb):
+        d = emb.shape[1] // 2
+        if float(t.flatten()[0]) / 1000 > self.b:
+            return self.high.velocity(z, t, emb[:, :d])
+        return self.low.velocity(z, t, emb[:, d:])
+
+    def decode_latents(self, z):
+        return self.high.decode_latents(z)
+
+
+def train(steps, lo, hi, out):
+    from bench.backends.tiny.recipe import PretrainRecipe, load_corpus
+    from bench.backends.tiny.train import pretrain
+
+    meta = json.load(open(embedded_checkpoint() / "recipe.json"))
+    recipe, start = PretrainRecipe.from_dict(meta["recipe"]), meta["steps_done"]
+    clips, captions, _ = load_corpus(recipe, progress=False)
+    model = load_backend("tiny")
+    cfg = dataclasses.replace(recipe.train, steps=start + steps, sigma_range=(lo, hi), threads=torch.get_num_threads())
+    t0 = time.perf_counter()
+    losses = pretrain(model, clips, captions, cfg, start_step=start, progress=False)
+    print(f"expert [{lo},{hi}] {steps} steps: {time.perf_counter() - t0:.0f}s, "
+          f"loss first-50 {np.mean(losses[:50]):.4f} last-100 {np.mean(losses[-100:]):.4f}", flush=True)
+    model.denoiser.eval(), model.text_encoder.eval()
+    model.save(out)
+    note = f"expert: continued {steps} steps on sigma in [{lo},{hi}]"
+    json.dump({**meta, "steps_done": start + steps, "note": note}, open(f"{out}/recipe.json", "w"), indent=2)
+
+
+def evaluate(high, low, b, which, guidances):
+    model = TwoExperts(load(high), load(low), b)
+    prompts = prompt_set(which)
+    texts = [p.caption for p in prompts]
+    for g in guidances:
+        t0 = time.perf_counter()
+        one, moves, grain, why = [], [], [], []
+        for j in range(3):
+            u = _to_uint8(sample(model, texts, [p.seed + j for p in prompts], guidance=g))
+            o, m = sample_check.check_prompts(u, prompts, reasons=why)
+            one.append(o.mean()), moves.append(m.mean())
+            grain.append(float(np.abs(np.diff(u.astype(np.float32), axis=-2)).mean()))
+        tally = {k: why.count(k) for k in sample_check.ONE_OBJECT_FAILURES}
+        print(f"{which} {os.path.basename(high)} > {b} > {os.path.basename(low)}, guidance {g}: "
+              f"one {np.mean(one):.2f} ({min(one):.2f}-{max(one):.2f}) moves {np.mean(moves):.2f} "
+              f"({min(moves):.2f}-{max(moves):.2f}) grain {np.mean(grain):.1f} {tally} ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+
+@torch.no_grad()
+def x0_diagnostic(which, guidance=5.0, stops=(0.6, 0.4, 0.3, 0.2, 0.1)):
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    model = load_backend("tiny")
+    prompts = prompt_set(which)
+    texts = [p.caption for p in prompts]
+    res = {}
+    for j in range(3):
+        emb, null = model.encode_prompt(texts), model.encode_prompt([""] * len(texts))
+        z = initial_noise(model, [p.seed + j for p in prompts])
+        sch = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000)
+        sch.set_timesteps(30)
+        outs = {}
+        for i, t in enumerate(sch.timesteps):
+            sig, tt = float(sch.sigmas[i]), t.expand(z.shape[0]).to(z.dtype)
+            vn = model.velocity(z, tt, null)
+            v = vn + guidance * (model.velocity(z, tt, emb) - vn)
+            for s in stops:
+                if s not in outs and sig <= s:
+                    outs[s] = model.decode_latents(z - sig * v)
+            z = sch.step(v, t, z).prev_sample
+        outs[0.0] = model.decode_latents(z)
+        for s, video in outs.items():
+            u = _to_uint8(video)
+            o, m = sample_check.check_prompts(u, prompts)
+            res.setdefault(s, []).append((o.mean(), m.mean(), float(np.abs(np.diff(u.astype(np.float32), axis=-2)).mean())))
+    for s in sorted(res):
+        a = np.array(res[s])
+        label = "the sample" if s == 0 else f"x0 at sigma <= {s}"
+        print(f"{which} {label}: one {a[:, 0].mean():.2f} moves {a[:, 1].mean():.2f} grain {a[:, 2].mean():.1f}")
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "train":
+        train(int(args[0]), float(args[1]), float(args[2]), args[3])
+    elif cmd == "eval":
+        evaluate(args[0], args[1], float(args[2]), args[3], [float(g) for g in args[4:]])
+    elif cmd == "x0":
+        x0_diagnostic(args[0])
+    else:
+        sys.exit(__doc__)
