@@ -104,6 +104,7 @@ def pretrain(
     save: Callable[[TinyBackend, int, list[float]], None] | None = None,
     start_step: int = 0,
     progress: bool = True,
+    weights: torch.Tensor | None = None,
 ) -> list[float]:
     """Train ``model`` in place (its weights become the EMA weights at the end).
 
@@ -116,6 +117,9 @@ def pretrain(
         save: called as ``save(ema_model, step, losses)`` every ``cfg.save_every`` steps and at the end.
         start_step: resume point (the EMA then restarts from the loaded weights).
         progress: show a tqdm bar.
+        weights: optional ``(N, 1, F', H', W')`` per-clip loss weights on the latent grid (e.g. more weight
+            where the object is); the loss becomes their weighted mean of squared errors. ``None``: the plain
+            mean (bit-for-bit the unweighted recipe).
 
     Returns:
         The training loss of every step run.
@@ -156,7 +160,10 @@ def pretrain(
 
         # --- the rectified-flow loss
         pred = den(z, 1000 * sigma, text(ids))
-        loss = torch.nn.functional.mse_loss(pred, eps - x)
+        if weights is None:
+            loss = torch.nn.functional.mse_loss(pred, eps - x)
+        else:
+            loss = ((pred - (eps - x)) ** 2 * weights[idx]).mean()
 
         # --- the update
         for group in opt.param_groups:
