@@ -75,7 +75,9 @@ class TwoExperts:
         return self.high.decode_latents(z)
 
 
-def train(steps, lo, hi, out):
+def train(steps, lo, hi, out, weights=None, label=None):
+    """Continue the shipped checkpoint ``steps`` steps on sigma in [lo, hi] (optional loss ``weights``, see
+    ``pretrain``) and save it to ``out`` with its recipe and a note; ``label`` names the run in the printout."""
     from bench.backends.tiny.recipe import PretrainRecipe, load_corpus
     from bench.backends.tiny.train import pretrain
 
@@ -85,12 +87,13 @@ def train(steps, lo, hi, out):
     model = load_backend("tiny")
     cfg = dataclasses.replace(recipe.train, steps=start + steps, sigma_range=(lo, hi), threads=torch.get_num_threads())
     t0 = time.perf_counter()
-    losses = pretrain(model, clips, captions, cfg, start_step=start, progress=False)
-    print(f"expert [{lo},{hi}] {steps} steps: {time.perf_counter() - t0:.0f}s, "
+    losses = pretrain(model, clips, captions, cfg, start_step=start, progress=False, weights=weights)
+    label = label or f"expert [{lo},{hi}]"
+    print(f"{label} {steps} steps: {time.perf_counter() - t0:.0f}s, "
           f"loss first-50 {np.mean(losses[:50]):.4f} last-100 {np.mean(losses[-100:]):.4f}", flush=True)
     model.denoiser.eval(), model.text_encoder.eval()
     model.save(out)
-    note = f"expert: continued {steps} steps on sigma in [{lo},{hi}]"
+    note = f"{label}: continued {steps} steps on sigma in [{lo},{hi}]"
     json.dump({**meta, "steps_done": start + steps, "note": note}, open(f"{out}/recipe.json", "w"), indent=2)
 
 
