@@ -67,6 +67,36 @@ def test_linear_latent_is_exact_on_data_of_its_rank():
     assert torch.allclose(z[:, :2].std(dim=(0, 2, 3, 4)), torch.ones(2), atol=0.05)  # whitened
 
 
+def test_global_normalisation_keeps_the_pca_geometry_with_one_scale():
+    video = clips(4, seed=3)
+    chan, glob = latent.LinearLatent(6), latent.LinearLatent(6)
+    assert chan.fit(video) == glob.fit(video, normalisation="global")  # same components kept
+    assert torch.equal(chan.components, glob.components)
+    # one scale for every channel: the root mean of the kept variances, so the latent is unit variance on average
+    assert torch.allclose(glob.std, chan.std.pow(2).mean().sqrt().expand(6))
+    z = glob.encode(video)
+    assert abs(float(z.pow(2).mean()) - 1.0) < 0.05
+    var = z.var(dim=(0, 2, 3, 4))
+    assert var[0] > 1.2 * var[-1]  # the PCA order survives: the first channel carries the most variance
+    assert torch.allclose(glob.decode(z), chan.decode(chan.encode(video)), atol=1e-5)  # same reconstruction
+    with pytest.raises(ValueError, match="normalisation"):
+        latent.LinearLatent(6).fit(video, normalisation="pixel")
+
+
+def test_recipe_and_config_record_the_normalisation_only_when_not_the_default():
+    from bench.backends.tiny.recipe import PretrainRecipe
+
+    plain, glob = PretrainRecipe(), PretrainRecipe(latent_normalisation="global")
+    assert "latent_normalisation" not in plain.to_dict()  # existing recipe hashes are unchanged
+    assert glob.config_hash() != plain.config_hash()
+    assert PretrainRecipe.from_dict(json.loads(json.dumps(glob.to_dict()))) == glob
+    cfg = TinyConfig(vocabulary=VOCAB, latent_normalisation="global")
+    assert TinyConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert "latent_normalisation" not in TinyConfig(vocabulary=VOCAB).to_dict()
+    with pytest.raises(ValueError, match="latent_normalisation"):
+        PretrainRecipe(latent_normalisation="pixel")
+
+
 def test_protocols_and_shapes():
     m = small()
     assert isinstance(m, Backend) and isinstance(m, AttributableModel)

@@ -28,6 +28,7 @@ from curation.protocols import LatentGeometry
 TEMPORAL_STRIDE = 4
 SPATIAL_STRIDE = 2
 PACKED_CHANNELS = 3 * TEMPORAL_STRIDE * SPATIAL_STRIDE * SPATIAL_STRIDE  # 48
+NORMALISATIONS = ("channel", "global")  # see LinearLatent.fit
 
 
 def pack(video: torch.Tensor) -> torch.Tensor:
@@ -69,8 +70,14 @@ class LinearLatent(nn.Module):
         return LatentGeometry(TEMPORAL_STRIDE, SPATIAL_STRIDE, int(self.std.numel()))
 
     @torch.no_grad()
-    def fit(self, videos: torch.Tensor, batch_size: int = 100) -> float:
+    def fit(self, videos: torch.Tensor, batch_size: int = 100, normalisation: str = "channel") -> float:
         """Fit mean, components and stds to ``videos`` ``(N, 3, F, H, W)`` (uint8 or float in [-1, 1]).
+
+        ``normalisation``: ``"channel"`` divides each component by its own standard deviation (every
+        channel unit variance: whitening); ``"global"`` divides all by one scale, the root mean variance of
+        the kept components (unit variance on average, as Stable Diffusion's single ``scaling_factor``), so
+        the latent is an orthonormal, uniformly scaled view of pixel space and isotropic latent noise is
+        isotropic pixel noise inside the kept subspace.
 
         Returns:
             The share of the packed vectors' variance the kept components explain.
@@ -90,10 +97,13 @@ class LinearLatent(nn.Module):
         evals, evecs = torch.linalg.eigh(cov)  # ascending
         evals, evecs = evals.flip(0), evecs.flip(1)
         evecs = evecs * torch.sign(evecs[evecs.abs().argmax(0), torch.arange(PACKED_CHANNELS)])  # fixed signs
+        if normalisation not in NORMALISATIONS:
+            raise ValueError(f"unknown latent normalisation {normalisation!r}; choose one of {', '.join(NORMALISATIONS)}.")
         k = self.std.numel()
+        kept = evals[:k].clamp(min=1e-8)
         self.mean.copy_(mean.float())
         self.components.copy_(evecs[:, :k].T.float())
-        self.std.copy_(evals[:k].clamp(min=1e-8).sqrt().float())
+        self.std.copy_((kept if normalisation == "channel" else kept.mean().expand(k)).sqrt().float())
         return float(evals[:k].sum() / evals.sum())
 
     def encode(self, video: torch.Tensor) -> torch.Tensor:

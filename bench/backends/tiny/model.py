@@ -43,6 +43,7 @@ class TinyConfig:
     width: int = 32
     fps: int = 8
     latent_channels: int = 12
+    latent_normalisation: str = "channel"  # how the latent was fitted (LinearLatent.fit); its stds are in the weights
     max_words: int = 32
     text_width: int = 64
     text_layers: int = 2
@@ -70,7 +71,10 @@ class TinyConfig:
         return LinearLatent(self.latent_channels).geometry
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["latent_normalisation"] == "channel":
+            d.pop("latent_normalisation")  # configs written before the field existed stay byte-identical
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "TinyConfig":

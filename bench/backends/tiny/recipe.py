@@ -45,12 +45,23 @@ class PretrainRecipe:
     block_out_channels: tuple[int, ...] = (64, 96, 96)
     text_width: int = 64
     latent_channels: int = 12
+    latent_normalisation: str = "channel"  # "channel" (whitened) or "global" (one scale): LinearLatent.fit
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("train")
         d["train"] = self.train.to_dict()
+        if d["latent_normalisation"] == "channel":
+            d.pop("latent_normalisation")  # recipes written before the field existed keep their hash
         return d
+
+    def __post_init__(self) -> None:
+        from .latent import NORMALISATIONS
+
+        if self.latent_normalisation not in NORMALISATIONS:  # checked before any corpus is rendered
+            raise ValueError(
+                f"latent_normalisation={self.latent_normalisation!r}: choose one of {', '.join(NORMALISATIONS)}."
+            )
 
     @classmethod
     def from_dict(cls, d: dict) -> "PretrainRecipe":
@@ -99,6 +110,7 @@ def load_corpus(recipe: PretrainRecipe, progress: bool = True) -> tuple[torch.Te
         block_out_channels=tuple(recipe.block_out_channels),
         text_width=recipe.text_width,
         latent_channels=recipe.latent_channels,
+        latent_normalisation=recipe.latent_normalisation,
         world_version=WORLD_VERSION,
     )
     return clips, captions, config
@@ -122,7 +134,7 @@ def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True
     out_dir = Path(out_dir)
     clips, captions, config = load_corpus(recipe, progress=progress)
     model = fresh_model(config, recipe.train.seed)
-    explained = model.latent.fit(clips)  # the linear latent: PCA of the corpus' packed 4-frame 2x2 cells
+    explained = model.latent.fit(clips, normalisation=config.latent_normalisation)  # the linear latent: PCA of the corpus' packed 4-frame 2x2 cells
     started = time.time()
 
     def save(m: TinyBackend, step: int, losses: list[float]) -> None:
