@@ -142,6 +142,25 @@ def test_guidance_above_limits_guidance_to_high_noise():
     assert not torch.allclose(half, guided) and not torch.allclose(half, plain)
 
 
+def test_guidance_variants_reduce_to_plain_guidance_and_do_what_they_say():
+    from bench.backends.tiny.sampler import guide
+
+    g = torch.Generator().manual_seed(0)
+    z, v, v_null = (torch.randn(3, 2, 3, 4, 4, generator=g) for _ in range(3))
+    sigma, scale = 0.6, 5.0
+    plain = guide(v, v_null, z, sigma, scale)
+    assert torch.allclose(plain, v_null + scale * (v - v_null))
+    # projected guidance with the parallel part kept whole is plain guidance, computed through the x0 route
+    assert torch.allclose(guide(v, v_null, z, sigma, scale, parallel=1.0 - 1e-9), plain, atol=1e-4)
+    # with it dropped, the guided clean latent moves from the prompt's only orthogonally to the prompt's prediction
+    x0 = z - sigma * v
+    moved = (z - sigma * guide(v, v_null, z, sigma, scale, parallel=0.0)) - x0
+    assert torch.allclose((moved * x0).sum(dim=(1, 2, 3, 4)), torch.zeros(3), atol=1e-3)
+    # full rescale gives the guided velocity the prompt velocity's spread
+    rescaled = guide(v, v_null, z, sigma, scale, rescale=1.0)
+    assert torch.allclose(rescaled.std(dim=(1, 2, 3, 4)), v.std(dim=(1, 2, 3, 4)), rtol=1e-4)
+
+
 def test_stochastic_sampler_is_seeded_per_video_and_differs_from_the_ode():
     m = small()
     a = m.generate(["a red ball falls", "a blue box rolls"], [1, 2], steps=3, sampler="stochastic")

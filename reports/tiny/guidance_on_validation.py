@@ -8,7 +8,8 @@ repository root:
 
     python reports/tiny/guidance_on_validation.py CHECKPOINT_DIR [GUIDANCE ...]     # default 3 4 5 6 7
 
-A guidance written ``7@0.5`` is applied only while sigma > 0.5 (the sampler's ``guidance_above``).
+A guidance written ``7@0.5`` is applied only while sigma > 0.5 (the sampler's ``guidance_above``); ``7,r=0.7``
+adds the sampler's ``guidance_rescale`` 0.7 and ``7,p=0`` its ``guidance_parallel`` 0 (projected guidance).
 """
 import dataclasses
 import sys
@@ -35,16 +36,21 @@ for s in build_queries(WorldConfig()):
 texts = [p.caption for p in prompts]
 
 
-def generate(seeds, guidance, above=0.0):
-    return _to_uint8(sample(model, texts, seeds, guidance=guidance, guidance_above=above))
+def generate(seeds, guidance, above=0.0, **options):
+    return _to_uint8(sample(model, texts, seeds, guidance=guidance, guidance_above=above, **options))
+
+
+NAMES = {"r": "guidance_rescale", "p": "guidance_parallel"}
 
 
 for arg in sys.argv[2:] or ["3", "4", "5", "6", "7"]:
-    g, _, above = arg.partition("@")
+    head, *rest = arg.split(",")
+    g, _, above = head.partition("@")
+    options = {NAMES[k]: float(x) for k, _, x in (r.partition("=") for r in rest)}
     t0 = time.perf_counter()
     one, moves = [], []
     for j in range(3):
-        o, m = sample_check.check_prompts(generate([p.seed + j for p in prompts], float(g), float(above or 0)), prompts)
+        o, m = sample_check.check_prompts(generate([p.seed + j for p in prompts], float(g), float(above or 0), **options), prompts)
         one.append(o.mean()), moves.append(m.mean())
     print(f"guidance {arg}: one object {np.mean(one):.2f} ({min(one):.2f}-{max(one):.2f}), "
           f"moves {np.mean(moves):.2f} ({min(moves):.2f}-{max(moves):.2f}) ({time.perf_counter() - t0:.0f} s)", flush=True)

@@ -35,6 +35,25 @@ if TYPE_CHECKING:
     from .model import TinyBackend
 
 
+def guide(v: torch.Tensor, v_null: torch.Tensor, z: torch.Tensor, sigma: float, g: float, rescale: float = 0.0,
+          parallel: float = 1.0) -> torch.Tensor:
+    """Classifier-free guidance of the velocity: ``v_null + g (v - v_null)``, optionally with the update's part
+    along the prompt's clean-latent prediction weighted by ``parallel`` (Sadat et al. 2024, APG, without its
+    momentum and norm threshold) and the result rescaled by diffusers' ``rescale_noise_cfg``."""
+    from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import rescale_noise_cfg
+
+    if parallel == 1.0:
+        out = v_null + g * (v - v_null)
+    else:
+        x0 = z - sigma * v
+        diff = sigma * (v_null - v)  # x0(prompt) - x0(null)
+        dims = list(range(1, v.ndim))
+        par = (diff * x0).sum(dims, keepdim=True) / x0.pow(2).sum(dims, keepdim=True).clamp_min(1e-12) * x0
+        x0_guided = x0 + (g - 1) * (diff - par + parallel * par)
+        out = (z - x0_guided) / sigma
+    return rescale_noise_cfg(out, v, rescale) if rescale > 0 else out
+
+
 def initial_noise(backend: "TinyBackend", seeds: list[int]) -> torch.Tensor:
     """``(B, C, F', H', W')`` float32 standard normal, one seeded draw per entry of ``seeds``."""
     f, h, w, _ = backend.video_format
@@ -54,6 +73,8 @@ def sample(
     batch_size: int = 25,
     sampler: str = "euler",
     guidance_above: float = 0.0,
+    guidance_rescale: float = 0.0,
+    guidance_parallel: float = 1.0,
 ) -> torch.Tensor:
     """Generate one video per (prompt, seed).
 
@@ -66,6 +87,9 @@ def sample(
         batch_size: videos denoised together (only speed and memory depend on it).
         sampler: ``"euler"`` or ``"stochastic"`` (see the module docstring).
         guidance_above: guide only the steps at sigma > this (0: every step).
+        guidance_rescale: diffusers' ``rescale_noise_cfg`` on the guided velocity (0: off).
+        guidance_parallel: weight of the guidance update's component parallel to the prompt's clean-latent
+            prediction (adaptive projected guidance with eta = this; 1: plain guidance).
 
     Returns:
         ``(B, 3, F, H, W)`` float32 in [-1, 1].
@@ -90,8 +114,7 @@ def sample(
             tt = t.expand(z.shape[0]).to(z.dtype)
             v = backend.velocity(z, tt, emb)
             if null is not None and t / 1000 > guidance_above:
-                v_null = backend.velocity(z, tt, null)
-                v = v_null + guidance * (v - v_null)
+                v = guide(v, backend.velocity(z, tt, null), z, float(t) / 1000, guidance, guidance_rescale, guidance_parallel)
             z = scheduler.step(v, t, z, generator=gens).prev_sample
         out.append(backend.decode_latents(z))
     return torch.cat(out)
