@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import collections
 import hashlib
 from importlib import resources
@@ -153,9 +155,28 @@ def test_a_changed_test_prompt_file_is_refused(monkeypatch):
 
 def test_captions_use_one_template_and_ignore_the_label():
     captions = {make_spec("x", "bounce", lab, APPEARANCE, 3, CFG).caption for lab in LABELS}
-    assert captions == {"a large red striped ball bounces on a checkered gray background"}
+    assert captions == {"a large red striped ball bounces in the middle on a checkered gray background"}
     plain = Appearance("box", "blue", "small", "plain", "plain", "black")
-    assert make_spec("x", "slide", "static", plain, 0, CFG).caption == "a small blue box slides on a plain black background"
+    assert make_spec("x", "slide", "static", plain, 0, CFG).caption == "a small blue box slides at the left on a plain black background"
+
+
+def test_the_caption_names_the_fifth_of_the_frame_where_the_object_starts(corpus):
+    from bench.world.captions import PLACES, caption, start_place
+    from bench.world.motion import motion
+
+    assert [start_place(x) for x in (0.0, 0.19, 0.21, 0.5, 0.79, 0.81, 1.0)] == [
+        PLACES[0], PLACES[0], PLACES[1], PLACES[2], PLACES[3], PLACES[4], PLACES[4]]
+    assert start_place(1.0, aspect=2.0) == "in the middle"
+    for spec in corpus[:200]:  # the place is where the rendered object's centre is in frame 0, on screen
+        m = motion(spec, CFG.frames, CFG.aspect)
+        x = (m.cx[0] - m.cam[0, 0]) / CFG.aspect
+        assert spec.caption.split(" on a ")[0].endswith(PLACES[min(4, int(5 * x))])
+    used = {s.params["place"] for s in corpus}
+    assert used == set(PLACES)
+    with pytest.raises(WorldError, match="start place"):
+        caption("roll", APPEARANCE, "upstairs")
+    with pytest.raises(WorldError, match="make_spec"):
+        dataclasses.replace(corpus[0], params={}).caption
 
 
 def test_vocabulary_covers_every_caption_and_prompt(corpus):

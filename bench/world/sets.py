@@ -24,7 +24,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from bench.errors import WorldError
-from bench.world.captions import prompt_text
+from bench.world.captions import prompt_text, start_place
+from bench.world.motion import motion
 from bench.world.physics import sample_params
 from bench.world.spec import (
     BACKGROUND_COLOURS,
@@ -51,7 +52,7 @@ TEST_PROMPTS_RESOURCE = "test_prompts.json"
 # The test prompts were drawn under world-v1 and stay fixed across world versions (a benchmark set must
 # not move): their seeds and the file's version field use this name, not WORLD_VERSION.
 PROMPTS_VERSION = "world-v1"
-TEST_PROMPTS_SHA256 = "b579fc6006f4f33a0589865d466beaac4bb31bded3599227acafc520a64e08fa"
+TEST_PROMPTS_SHA256 = "c0070e76dde0b132256e785419f059d0cdb46f93e8a8d7b77c071e60b9425267"
 
 
 def sample_appearance(
@@ -77,7 +78,10 @@ def make_spec(
     """A :class:`ClipSpec` whose physical parameters are drawn from ``seed`` (so the spec is a function of it)."""
     check_appearance_fits(category, label, appearance)
     params = sample_params(category, label, appearance, numpy_rng(seed, "params"), config.aspect)
-    return ClipSpec(clip_id, category, label, appearance, int(seed), params)
+    spec = ClipSpec(clip_id, category, label, appearance, int(seed), params)
+    m = motion(spec, config.frames, config.aspect)
+    where = start_place(float(m.cx[0] - m.cam[0, 0]), config.aspect)
+    return ClipSpec(clip_id, category, label, appearance, int(seed), {**params, "place": where})
 
 
 def _draw_unreserved(category, label, seed, reserved, background=None) -> Appearance:
@@ -190,7 +194,8 @@ def generate_test_prompts() -> list[TestPrompt]:
             seed = derive_seed(0, PROMPTS_VERSION, "test_prompt", category, j)
             a = _draw_unreserved(category, "plausible", seed, used, background="plain")
             used.add(a.key())
-            prompts.append(TestPrompt(f"{category}-{j:02d}", category, prompt_text(category, a), seed, a))
+            spec = make_spec(f"test-{category}-{j:02d}", category, "plausible", a, seed, WorldConfig())
+            prompts.append(TestPrompt(f"{category}-{j:02d}", category, prompt_text(category, a, spec.params["place"]), seed, a))
     return prompts
 
 

@@ -19,7 +19,10 @@ from bench.errors import WorldError
 # Bumped whenever rendering or parameter draws change, so caches keyed on it (the tiny backend's
 # pretrained model) are rebuilt. world-v1: first release. world-v2: upright boxes and unturned
 # squash/stretch bodies, no press plate over compress, higher bounces, gentler floating, lighter water.
-WORLD_VERSION = "world-v2"
+# world-v3: larger objects (small 0.14, large 0.17 scene heights; world-v2 had 0.10 and 0.14) and captions
+# that name where the object starts (which fifth of the frame width), both so that a CPU-sized generator can
+# draw one object of the prompt's colour (measured in reports/tiny/README.md).
+WORLD_VERSION = "world-v3"
 
 CATEGORIES: tuple[str, ...] = (
     "bounce", "compress", "explode", "float", "free_fall", "roll", "slide", "spin", "stretch", "swing",
@@ -36,7 +39,7 @@ COLOURS: dict[str, tuple[int, int, int]] = {
     "purple": (150, 60, 200),
     "white": (240, 240, 240),
 }
-SIZES: dict[str, float] = {"small": 0.10, "large": 0.14}  # radius in scene heights
+SIZES: dict[str, float] = {"small": 0.14, "large": 0.17}  # radius in scene heights
 TEXTURES: tuple[str, ...] = ("plain", "striped", "spotted")
 BACKGROUNDS: tuple[str, ...] = ("plain", "checkered", "striped")
 BACKGROUND_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -194,10 +197,15 @@ class ClipSpec:
 
     @property
     def caption(self) -> str:
-        """The one-template caption; depends on category and appearance only, never on the label."""
+        """The one-template caption; depends on category, appearance and start place, never on the label."""
         from bench.world.captions import caption
 
-        return caption(self.category, self.appearance)
+        if "place" not in self.params:
+            raise WorldError(
+                f"clip {self.clip_id} has no start place in its params (a spec from before world-v3); "
+                "rebuild it with bench.world.sets.make_spec."
+            )
+        return caption(self.category, self.appearance, self.params["place"])
 
     def to_row(self) -> dict[str, Any]:
         """A flat metadata row (for the CSV): id, category, label, appearance fields, params JSON, seed."""

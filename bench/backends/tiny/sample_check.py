@@ -24,8 +24,8 @@ For a video and the (colour, category) its prompt names:
 
 These are coarse on purpose (a sanity check on samples, not the physics scorer of ``evaluators/``).
 Known answers: rendered ``plausible`` world clips pass both checks (see the tests), and ``static``
-clips fail the motion check (measured on the 2,000 world-v2 corpus clips: plausible 0.92-0.99 colour,
-0.92-1.00 motion per category; static 0.00-0.12 motion).
+clips fail the motion check (measured on the 2,000 world-v3 corpus clips: plausible 0.88-0.97 colour,
+0.92-1.00 motion per category; static 0.00-0.08 motion; world-v2's were 0.92-0.99, 0.92-1.00 and 0.00-0.12).
 
 ``python -m bench.backends.tiny.report`` generates the 50 test prompts with the embedded model, applies
 these checks and writes both fractions to ``reports/tiny/``.
