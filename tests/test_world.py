@@ -25,6 +25,7 @@ from bench.world import (
     build_queries,
     load_test_prompts,
     make_spec,
+    prompt_text,
     render,
     render_many,
     to_tensor,
@@ -194,3 +195,17 @@ def test_to_row_is_flat_and_records_version_and_params():
     assert row["clip_id"] == "corpus-00001" and row["label"] == "violating" and row["world_version"] == WORLD_VERSION
     assert '"variant"' in row["params"] and row["seed"] == 11
     assert all(isinstance(v, (str, int, float)) for v in row.values())
+
+
+def test_validation_prompts_are_plain_captioned_like_test_prompts_and_never_a_test_prompt():
+    from bench.world import validation_prompts
+
+    val, test = validation_prompts(), load_test_prompts()
+    assert 40 <= len(val) <= 50 and len({p.prompt_id for p in val}) == len(val)
+    assert not {p.appearance.key() for p in val} & {p.appearance.key() for p in test}
+    assert {p.appearance.background for p in val} == {"plain"}
+    vocab = set(vocabulary())
+    for p in val:
+        spec = p.to_spec(CFG)  # the place in the caption is where its reference clip starts
+        assert p.caption == prompt_text(p.category, p.appearance, spec.params["place"])
+        assert set(words(p.caption)) <= vocab

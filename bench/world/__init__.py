@@ -17,6 +17,7 @@ from bench.world.sets import (
     build_queries,
     load_test_prompts,
     make_spec,
+    validation_prompts,
 )
 from bench.world.spec import (
     CATEGORIES,
@@ -32,6 +33,6 @@ from bench.world.spec import (
 __all__ = [
     "CATEGORIES", "CUES", "DEFAULT_MIX", "LABELS", "VERBS", "WORLD_VERSION", "Appearance", "ClipSpec",
     "TestPrompt", "WorldConfig", "build_corpus", "build_queries", "caption", "check_category", "check_label",
-    "load_test_prompts", "make_spec", "object_coverage", "prompt_text", "render", "render_many", "to_tensor", "vocabulary",
-    "world_constants", "words",
+    "load_test_prompts", "make_spec", "object_coverage", "prompt_text", "render", "render_many", "to_tensor", "validation_prompts",
+    "vocabulary", "world_constants", "words",
 ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any, Mapping
 
@@ -197,6 +197,21 @@ def generate_test_prompts() -> list[TestPrompt]:
             spec = make_spec(f"test-{category}-{j:02d}", category, "plausible", a, seed, WorldConfig())
             prompts.append(TestPrompt(f"{category}-{j:02d}", category, prompt_text(category, a, spec.params["place"]), seed, a))
     return prompts
+
+
+def validation_prompts(config: WorldConfig | None = None) -> list[TestPrompt]:
+    """Prompts to pick sampler settings on, never the 50 test prompts: the query set's appearances on a plain
+    background (as every test prompt's is), captioned as a test prompt is and seeded by their query seed; an
+    appearance that would then equal a test prompt's is left out (44 of the 50 remain in world-v3)."""
+    config = config or WorldConfig()
+    test_keys = {p.appearance.key() for p in load_test_prompts()}
+    out = []
+    for q in build_queries(config):
+        a = replace(q.appearance, background="plain")
+        if a.key() not in test_keys:
+            spec = make_spec(q.clip_id, q.category, "plausible", a, q.seed, config)
+            out.append(TestPrompt(f"val-{q.clip_id}", q.category, prompt_text(q.category, a, spec.params["place"]), q.seed, a))
+    return out
 
 
 def prompts_file_text(prompts: list[TestPrompt]) -> str:

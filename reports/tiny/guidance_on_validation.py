@@ -1,9 +1,7 @@
 """Pick the sampler's guidance on validation prompts, never on the 50 test prompts.
 
-The validation prompts are the query set's 50 appearances (5 per category, none a test prompt's) on a
-plain background as every test prompt's is (the one that would then equal a test prompt's appearance is
-left out), each captioned as a test prompt is (caption + the category's cue clause) and seeded by its query
-seed; the same sample checks as ``python -m bench.backends.tiny.report`` are applied over 3 seed sets. Run from the
+The validation prompts are ``bench.world.validation_prompts()`` (the query set's appearances on a plain
+background, captioned and seeded as test prompts are); the same sample checks as ``python -m bench.backends.tiny.report`` are applied over 3 seed sets. Run from the
 repository root:
 
     python reports/tiny/guidance_on_validation.py CHECKPOINT_DIR [GUIDANCE ...]     # default 3 4 5 6 7
@@ -11,10 +9,8 @@ repository root:
 A guidance written ``7@0.5`` is applied only while sigma > 0.5 (the sampler's ``guidance_above``); ``7,r=0.7``
 adds the sampler's ``guidance_rescale`` 0.7 and ``7,p=0`` its ``guidance_parallel`` 0 (projected guidance).
 """
-import dataclasses
 import sys
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -23,16 +19,11 @@ from bench.backends.tiny import sample_check
 from bench.backends.tiny.model import TinyBackend
 from bench.backends.tiny.report import _to_uint8
 from bench.backends.tiny.sampler import sample
-from bench.world import WorldConfig, build_queries, load_test_prompts, prompt_text
+from bench.world import validation_prompts
 
 torch.set_num_threads(1)
 model = TinyBackend.load(sys.argv[1])
-test_keys = {p.appearance.key() for p in load_test_prompts()}
-prompts = []
-for s in build_queries(WorldConfig()):
-    a = dataclasses.replace(s.appearance, background="plain")
-    if a.key() not in test_keys:
-        prompts.append(SimpleNamespace(category=s.category, appearance=a, caption=prompt_text(s.category, a), seed=s.seed))
+prompts = validation_prompts()
 texts = [p.caption for p in prompts]
 
 

@@ -23,7 +23,6 @@ import json
 import os
 import sys
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -33,7 +32,7 @@ from bench.backends.tiny import sample_check
 from bench.backends.tiny.model import TinyBackend
 from bench.backends.tiny.report import _to_uint8
 from bench.backends.tiny.sampler import initial_noise, sample
-from bench.world import WorldConfig, build_queries, load_test_prompts, prompt_text
+from bench.world import load_test_prompts, validation_prompts
 
 torch.set_num_threads(int(os.environ.get("THREADS", "2")))
 
@@ -43,16 +42,7 @@ def load(path):
 
 
 def prompt_set(which):
-    tests = load_test_prompts()
-    if which == "test":
-        return tests
-    keys = {p.appearance.key() for p in tests}
-    out = []
-    for s in build_queries(WorldConfig()):
-        a = dataclasses.replace(s.appearance, background="plain")
-        if a.key() not in keys:
-            out.append(SimpleNamespace(category=s.category, appearance=a, caption=prompt_text(s.category, a), seed=s.seed))
-    return out
+    return load_test_prompts() if which == "test" else validation_prompts()
 
 
 class TwoExperts:
