@@ -49,8 +49,10 @@ DEFAULT_MIX: dict[str, float] = {"plausible": 0.5, "violating": 0.25, "static": 
 QUERIES_PER_CATEGORY = 5
 PROMPTS_PER_CATEGORY = 5
 TEST_PROMPTS_RESOURCE = "test_prompts.json"
-# The test prompts were drawn under world-v1 and stay fixed across world versions (a benchmark set must
-# not move): their seeds and the file's version field use this name, not WORLD_VERSION.
+# The test prompts were drawn under world-v1 and their seeds and appearances stay fixed across world versions
+# (a benchmark set must not move): their seeds and the file's version field use this name, not WORLD_VERSION.
+# Their captions follow the caption template, so world-v3 (which added the start place, computed at the
+# default WorldConfig) regenerated the file and its pinned SHA-256.
 PROMPTS_VERSION = "world-v1"
 TEST_PROMPTS_SHA256 = "c0070e76dde0b132256e785419f059d0cdb46f93e8a8d7b77c071e60b9425267"
 
