@@ -24,7 +24,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from bench.errors import WorldError
-from bench.world.captions import prompt_text, start_place
+from bench.world.captions import start_place
 from bench.world.motion import motion
 from bench.world.physics import sample_params
 from bench.world.spec import (
@@ -197,7 +197,7 @@ def generate_test_prompts() -> list[TestPrompt]:
             a = _draw_unreserved(category, "plausible", seed, used, background="plain")
             used.add(a.key())
             spec = make_spec(f"test-{category}-{j:02d}", category, "plausible", a, seed, WorldConfig())
-            prompts.append(TestPrompt(f"{category}-{j:02d}", category, prompt_text(category, a, spec.params["place"]), seed, a))
+            prompts.append(TestPrompt(f"{category}-{j:02d}", category, spec.prompt, seed, a))
     return prompts
 
 
@@ -212,7 +212,7 @@ def validation_prompts(config: WorldConfig | None = None) -> list[TestPrompt]:
         a = replace(q.appearance, background="plain")
         if a.key() not in test_keys:
             spec = make_spec(q.clip_id, q.category, "plausible", a, q.seed, config)
-            out.append(TestPrompt(f"val-{q.clip_id}", q.category, prompt_text(q.category, a, spec.params["place"]), q.seed, a))
+            out.append(TestPrompt(f"val-{q.clip_id}", q.category, spec.prompt, q.seed, a))
     return out
 
 

@@ -200,12 +200,24 @@ class ClipSpec:
         """The one-template caption; depends on category, appearance and start place, never on the label."""
         from bench.world.captions import caption
 
+        return caption(self.category, self.appearance, self.place)
+
+    @property
+    def prompt(self) -> str:
+        """The caption plus the category's physical-cue clause: the test-prompt form of this clip."""
+        from bench.world.captions import prompt_text
+
+        return prompt_text(self.category, self.appearance, self.place)
+
+    @property
+    def place(self) -> str:
+        """Where the object starts (``params["place"]``, set by :func:`bench.world.sets.make_spec`)."""
         if "place" not in self.params:
             raise WorldError(
                 f"clip {self.clip_id} has no start place in its params (a spec from before world-v3); "
                 "rebuild it with bench.world.sets.make_spec."
             )
-        return caption(self.category, self.appearance, self.params["place"])
+        return self.params["place"]
 
     def to_row(self) -> dict[str, Any]:
         """A flat metadata row (for the CSV): id, category, label, appearance fields, params JSON, seed."""

@@ -94,13 +94,12 @@ def load_corpus(recipe: PretrainRecipe, progress: bool = True) -> tuple[torch.Te
         :class:`TinyConfig` (vocabulary and video format taken from the world).
     """
     from bench.world import WORLD_VERSION, WorldConfig, build_corpus, render_many, vocabulary
-    from bench.world.captions import CUES
 
     world = WorldConfig(seed=recipe.world_seed)
     specs = build_corpus(world, n=recipe.corpus_size)
     frames = render_many(specs, world, progress=progress)  # (N, F, H, W, 3) uint8
     clips = torch.as_tensor(frames).permute(0, 4, 1, 2, 3).contiguous()
-    captions = [(s.caption, f"{s.caption}, {CUES[s.category]}") for s in specs]
+    captions = [(s.caption, s.prompt) for s in specs]
     config = TinyConfig(
         vocabulary=tuple(vocabulary()),
         frames=world.frames,
