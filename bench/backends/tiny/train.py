@@ -30,6 +30,9 @@ from curation.seeds import derive_seed, torch_generator
 from .model import TinyBackend, TinyConfig
 
 
+PRECISIONS = ("float32", "bfloat16")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """The pretraining recipe (recorded next to every checkpoint)."""
@@ -45,6 +48,7 @@ class TrainConfig:
     cfg_drop: float = 0.1
     sigma_sampling: str = "logit_normal"  # or "uniform" (more weight on low noise)
     sigma_range: tuple[float, float] = (0.0, 1.0)  # train on this noise band only (a noise-level expert)
+    precision: str = "float32"  # or "bfloat16": the forward pass under torch.autocast (weights and loss stay fp32)
     seed: int = 0
     threads: int = 2
     save_every: int = 250
@@ -53,12 +57,16 @@ class TrainConfig:
         lo, hi = self.sigma_range
         if not 0.0 <= lo < hi <= 1.0:
             raise ValueError(f"sigma_range={self.sigma_range!r}: give (lo, hi) with 0 <= lo < hi <= 1.")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision={self.precision!r}: choose one of {', '.join(PRECISIONS)}.")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["sigma_range"] = list(self.sigma_range)
         if self.sigma_range == (0.0, 1.0):
             d.pop("sigma_range")  # recipes written before the field existed keep their hash
+        if self.precision == "float32":
+            d.pop("precision")  # likewise
         return d
 
 
@@ -159,7 +167,8 @@ def pretrain(
         z = (1 - s) * x + s * eps
 
         # --- the rectified-flow loss
-        pred = den(z, 1000 * sigma, text(ids))
+        with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bfloat16"):
+            pred = den(z, 1000 * sigma, text(ids)).float()
         if weights is None:
             loss = torch.nn.functional.mse_loss(pred, eps - x)
         else:
