@@ -125,7 +125,11 @@ def test_generate_is_seeded_per_video():
     a = m.generate(["a red ball falls", "a blue box rolls"], [1, 2], steps=3)
     b = m.generate(["a blue box rolls"], [2], steps=3)
     assert a.shape == (2, 3, 9, 16, 16) and a.abs().max() <= 1.0
-    assert torch.allclose(a[1:], b, atol=1e-6)  # same (prompt, seed): same video in any batch
+    # same (prompt, seed): same video in any batch, up to float rounding (Heun's last step, from sigma 0.001,
+    # magnifies the batch-dependent rounding of the convolutions to ~1e-5: far below one 8-bit level, 8e-3)
+    assert torch.allclose(a[1:], b, atol=1e-4)
+    euler = [m.generate(p, s, steps=3, sampler="euler") for p, s in ((["a red ball falls", "a blue box rolls"], [1, 2]), (["a blue box rolls"], [2]))]
+    assert torch.allclose(euler[0][1:], euler[1], atol=1e-6)
     assert not torch.allclose(a[0], m.generate(["a red ball falls"], [3], steps=3)[0])
     assert not torch.allclose(b, m.generate(["a blue box rolls"], [2], steps=3, guidance=3.0))
 
@@ -273,7 +277,7 @@ def test_pretrained_denoises_better_than_untrained():
 
 
 def test_report_writes_every_seed_set_and_its_spread(tmp_path):
-    """``python -m bench.backends.tiny.report`` end to end on the embedded checkpoint, cut to 1 Euler step."""
+    """``python -m bench.backends.tiny.report`` end to end on the embedded checkpoint, cut to 1 solver step."""
     from bench.backends.tiny import report
 
     assert report.main(["--out", str(tmp_path), "--steps", "1", "--guidance", "2", "--seed-sets", "2"]) == 0

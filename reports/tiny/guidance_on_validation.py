@@ -7,7 +7,8 @@ repository root:
     python reports/tiny/guidance_on_validation.py CHECKPOINT_DIR [GUIDANCE ...]     # default 3 4 5 6 7
 
 A guidance written ``7@0.5`` is applied only while sigma > 0.5 (the sampler's ``guidance_above``); ``7,r=0.7``
-adds the sampler's ``guidance_rescale`` 0.7 and ``7,p=0`` its ``guidance_parallel`` 0 (projected guidance).
+adds the sampler's ``guidance_rescale`` 0.7 and ``7,p=0`` its ``guidance_parallel`` 0 (projected guidance);
+``5,s=heun`` samples with Heun's rule instead of Euler's and ``5,n=60`` with 60 steps instead of 30.
 """
 import sys
 import time
@@ -31,13 +32,14 @@ def generate(seeds, guidance, above=0.0, **options):
     return _to_uint8(sample(model, texts, seeds, guidance=guidance, guidance_above=above, **options))
 
 
-NAMES = {"r": "guidance_rescale", "p": "guidance_parallel"}
+NAMES = {"r": "guidance_rescale", "p": "guidance_parallel", "s": "sampler", "n": "steps"}
+CASTS = {"sampler": str, "steps": int}
 
 
 for arg in sys.argv[2:] or ["3", "4", "5", "6", "7"]:
     head, *rest = arg.split(",")
     g, _, above = head.partition("@")
-    options = {NAMES[k]: float(x) for k, _, x in (r.partition("=") for r in rest)}
+    options = {NAMES[k]: CASTS.get(NAMES[k], float)(x) for k, _, x in (r.partition("=") for r in rest)}
     t0 = time.perf_counter()
     one, moves = [], []
     for j in range(3):

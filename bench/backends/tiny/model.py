@@ -2,7 +2,7 @@
 
 Pieces: a space-to-depth + PCA-whitened linear latent (:mod:`.latent`), a learned text encoder over the world's
 vocabulary (:mod:`.text`), a frames-as-channels ``UNet2DModel`` denoiser (:mod:`.denoiser`) and a
-flow-matching Euler sampler (:mod:`.sampler`). Rectified flow: ``z = (1 - sigma) x + sigma eps``, the
+flow-matching ODE sampler (:mod:`.sampler`). Rectified flow: ``z = (1 - sigma) x + sigma eps``, the
 model predicts ``eps - x`` at ``t = 1000 sigma``.
 
 ``trainable_parameters()`` is the denoiser only (the UNet's ``named_parameters()`` order, names
@@ -151,10 +151,11 @@ class TinyBackend:
 
     # ----- generation --------------------------------------------------------------------------
     def generate(
-        self, prompts: list[str], seeds: list[int], steps: int = 30, guidance: float = 1.0, sampler: str = "euler"
+        self, prompts: list[str], seeds: list[int], steps: int = 30, guidance: float = 1.0, sampler: str = "heun"
     ) -> torch.Tensor:
         """One video per (prompt, seed): ``(B, 3, F, H, W)`` float32 in [-1, 1]; see :mod:`.sampler`
-        (``sampler``: ``"euler"``, the ODE, or ``"stochastic"``, re-noising every step)."""
+        (``sampler``: ``"heun"``, the ODE by Heun's rule, ``"euler"``, the same ODE by Euler's, or
+        ``"stochastic"``, re-noising every step)."""
         from .sampler import sample
 
         return sample(self, prompts, seeds, steps=steps, guidance=guidance, sampler=sampler)

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="reports/tiny")
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--guidance", type=float, nargs="+", default=[1.0, 3.0])
-    p.add_argument("--sampler", default="euler", choices=SAMPLERS)
+    p.add_argument("--sampler", default="heun", choices=SAMPLERS)
     p.add_argument("--seed-sets", type=int, default=3, help="draws per prompt: pinned seed + 0 .. K-1 (default 3)")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
