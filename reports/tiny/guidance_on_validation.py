@@ -8,7 +8,8 @@ repository root:
 
 A guidance written ``7@0.5`` is applied only while sigma > 0.5 (the sampler's ``guidance_above``); ``7,r=0.7``
 adds the sampler's ``guidance_rescale`` 0.7 and ``7,p=0`` its ``guidance_parallel`` 0 (projected guidance);
-``5,s=heun`` samples with Heun's rule instead of Euler's and ``5,n=60`` with 60 steps instead of 30.
+``5,s=euler`` samples with Euler's rule instead of the default Heun's (the figures recorded before session 7
+were Euler's: add ``,s=euler`` to their commands) and ``5,n=60`` with 60 steps instead of 30.
 """
 import sys
 import time
