@@ -7,6 +7,7 @@ to what produced it. Heavy files go under ``<run_dir>/artifacts/`` (git-ignored)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import importlib.metadata
@@ -31,6 +32,20 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 def sha256_json(obj: Any) -> str:
     """Hex SHA-256 of an object's canonical JSON (sorted keys), for config hashes."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def asdict_omitting_defaults(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """``dataclasses.asdict(obj)`` without the fields ``names`` where they hold their default value.
+
+    For config fields added after records were written: a record that leaves them at their defaults keeps
+    the bytes and config hash it had before the field existed.
+    """
+    d = dataclasses.asdict(obj)
+    defaults = {f.name: f.default for f in dataclasses.fields(obj)}
+    for name in names:
+        if getattr(obj, name) == defaults[name]:
+            d.pop(name)
+    return d
 
 
 def package_versions() -> dict[str, str | None]:

@@ -15,7 +15,7 @@ A saved model is a directory with ``config.json`` (``{"backend": "tiny", "config
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -23,6 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from bench.errors import BackendError
+from bench.manifest import asdict_omitting_defaults
 from curation.protocols import LatentGeometry
 
 from .latent import LinearLatent
@@ -71,10 +72,7 @@ class TinyConfig:
         return LinearLatent(self.latent_channels).geometry
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        if d["latent_normalisation"] == "channel":
-            d.pop("latent_normalisation")  # configs written before the field existed stay byte-identical
-        return d
+        return asdict_omitting_defaults(self, ("latent_normalisation",))  # older configs stay byte-identical
 
     @classmethod
     def from_dict(cls, d: dict) -> "TinyConfig":

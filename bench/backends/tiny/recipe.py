@@ -17,12 +17,12 @@ import dataclasses
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from bench.manifest import sha256_file, sha256_json
+from bench.manifest import asdict_omitting_defaults, sha256_file, sha256_json
 
 from .model import TinyBackend, TinyConfig
 from .train import TrainConfig, fresh_model, pretrain
@@ -48,11 +48,9 @@ class PretrainRecipe:
     latent_normalisation: str = "channel"  # "channel" (whitened) or "global" (one scale): LinearLatent.fit
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = asdict_omitting_defaults(self, ("latent_normalisation",))  # older recipes keep their hash
         d.pop("train")
         d["train"] = self.train.to_dict()
-        if d["latent_normalisation"] == "channel":
-            d.pop("latent_normalisation")  # recipes written before the field existed keep their hash
         return d
 
     def __post_init__(self) -> None:

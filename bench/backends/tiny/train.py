@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
 from tqdm.auto import tqdm
 
+from bench.manifest import asdict_omitting_defaults
 from curation.seeds import derive_seed, torch_generator
 
 from .model import TinyBackend, TinyConfig
@@ -61,12 +62,9 @@ class TrainConfig:
             raise ValueError(f"precision={self.precision!r}: choose one of {', '.join(PRECISIONS)}.")
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["sigma_range"] = list(self.sigma_range)
-        if self.sigma_range == (0.0, 1.0):
-            d.pop("sigma_range")  # recipes written before the field existed keep their hash
-        if self.precision == "float32":
-            d.pop("precision")  # likewise
+        d = asdict_omitting_defaults(self, ("sigma_range", "precision"))  # fields added later: old hashes hold
+        if "sigma_range" in d:
+            d["sigma_range"] = list(self.sigma_range)
         return d
 
 
