@@ -82,8 +82,7 @@ def make_spec(
     params = sample_params(category, label, appearance, numpy_rng(seed, "params"), config.aspect)
     spec = ClipSpec(clip_id, category, label, appearance, int(seed), params)
     m = motion(spec, config.frames, config.aspect)
-    where = start_place(float(m.cx[0] - m.cam[0, 0]), config.aspect)
-    return ClipSpec(clip_id, category, label, appearance, int(seed), {**params, "place": where})
+    return replace(spec, params={**params, "place": start_place(float(m.cx[0] - m.cam[0, 0]), config.aspect)})
 
 
 def _draw_unreserved(category, label, seed, reserved, background=None) -> Appearance:
