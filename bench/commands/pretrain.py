@@ -4,7 +4,8 @@ With default arguments it reproduces the recipe of the committed checkpoint
 (``bench/backends/tiny/checkpoint/recipe.json``) and says so; the result lands in
 ``<cache>/tiny-<hash>/`` (``--cache``, default ``$MOTIVE_BENCH_CACHE`` or ``~/.cache/motive-bench``) and a
 second call with the same recipe returns the cached model at once (``--force`` retrains).
-``--out DIR`` also copies the model there.
+``--out DIR`` also copies the model there. The committed recipe has two stages, the denoiser (``--steps``)
+and the learned decoder (``--decoder-steps``; 0 leaves it out, so the model decodes linearly).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ ORDER = 15
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the committed recipe's)")
+    parser.add_argument("--decoder-steps", type=int, default=None,
+                        help="steps of the learned-decoder stage (default: the committed recipe's; 0: no learned decoder)")
     parser.add_argument("--batch-size", type=int, default=None, help="clips per step (default: the committed recipe's)")
     parser.add_argument("--seed", type=int, default=0, help="base seed of every draw (default 0)")
     parser.add_argument("--corpus-size", type=int, default=None, help="corpus clips (default: the committed recipe's)")
@@ -49,7 +52,12 @@ def run(args: argparse.Namespace) -> int:
         if train[name] < 1:
             raise ConfigError(f"--{name.replace('_', '-')} {train[name]} must be >= 1.")
     train["save_every"] = min(train["save_every"], train["steps"])
-    recipe = PretrainRecipe.from_dict({**base, "train": train})
+    decoder = dict(base["decoder"], seed=args.seed, threads=args.threads) if base.get("decoder") else None
+    if args.decoder_steps is not None:
+        if args.decoder_steps < 0:
+            raise ConfigError(f"--decoder-steps {args.decoder_steps} must be >= 0 (0: no learned decoder).")
+        decoder = None if args.decoder_steps == 0 else dict(decoder or {}, seed=args.seed, threads=args.threads, steps=args.decoder_steps)
+    recipe = PretrainRecipe.from_dict({**base, "train": train, "decoder": decoder})
     if args.corpus_size is not None:
         recipe = dataclasses.replace(recipe, corpus_size=args.corpus_size)
     if recipe.corpus_size < 1:
@@ -62,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     meta = json.loads((directory / RECIPE_NAME).read_text())
     print(f"{'cached' if cached else 'trained'} model: {directory}")
     print(f"steps {meta['steps_done']}, {meta['wall_seconds']} s, final train loss {meta['final_train_loss_mean_last_100']:.4f}")
+    if "decoder" in meta:
+        print(f"decoder steps {meta['decoder']['steps_done']}, {meta['decoder']['wall_seconds']} s, "
+              f"final reconstruction loss {meta['decoder']['final_loss_mean_last_100']:.5f}")
     if same:
         print(f"committed checkpoint: final train loss {committed['final_train_loss_mean_last_100']:.4f}, "
               f"weights sha256 {committed['weights_sha256'][:16]}…; this run {meta['weights_sha256'][:16]}…")

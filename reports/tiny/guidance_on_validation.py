@@ -9,7 +9,9 @@ repository root:
 A guidance written ``7@0.5`` is applied only while sigma > 0.5 (the sampler's ``guidance_above``); ``7,r=0.7``
 adds the sampler's ``guidance_rescale`` 0.7 and ``7,p=0`` its ``guidance_parallel`` 0 (projected guidance);
 ``5,s=euler`` samples with Euler's rule instead of the default Heun's (the figures recorded before session 7
-were Euler's: add ``,s=euler`` to their commands) and ``5,n=60`` with 60 steps instead of 30.
+were Euler's: add ``,s=euler`` to their commands) and ``5,n=60`` with 60 steps instead of 30. ``5,d=linear``
+decodes by the linear latent alone, skipping the model's learned decoder (every figure recorded before
+session 9 was decoded so: add ``,d=linear`` to their commands).
 """
 import sys
 import time
@@ -33,8 +35,8 @@ def generate(seeds, guidance, above=0.0, **options):
     return _to_uint8(sample(model, texts, seeds, guidance=guidance, guidance_above=above, **options))
 
 
-NAMES = {"r": "guidance_rescale", "p": "guidance_parallel", "s": "sampler", "n": "steps"}
-CASTS = {"sampler": str, "steps": int}
+NAMES = {"r": "guidance_rescale", "p": "guidance_parallel", "s": "sampler", "n": "steps", "d": "linear_decode"}
+CASTS = {"sampler": str, "steps": int, "linear_decode": lambda x: x == "linear"}
 
 
 for arg in sys.argv[2:] or ["3", "4", "5", "6", "7"]:

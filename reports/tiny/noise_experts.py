@@ -61,8 +61,8 @@ class TwoExperts:
             return self.high.velocity(z, t, emb[:, :d])
         return self.low.velocity(z, t, emb[:, d:])
 
-    def decode_latents(self, z):
-        return self.high.decode_latents(z)
+    def decode_latents(self, z, linear=False):
+        return self.high.decode_latents(z, linear=linear)
 
 
 def train(steps, lo, hi, out, weights=None, label=None):
@@ -95,7 +95,7 @@ def evaluate(high, low, b, which, guidances):
         t0 = time.perf_counter()
         one, moves, grain, why = [], [], [], []
         for j in range(3):
-            u = _to_uint8(sample(model, texts, [p.seed + j for p in prompts], guidance=g, sampler="euler"))  # as measured
+            u = _to_uint8(sample(model, texts, [p.seed + j for p in prompts], guidance=g, sampler="euler", linear_decode=True))  # as measured
             o, m = sample_check.check_prompts(u, prompts, reasons=why)
             one.append(o.mean()), moves.append(m.mean())
             grain.append(float(np.abs(np.diff(u.astype(np.float32), axis=-2)).mean()))
@@ -125,9 +125,9 @@ def x0_diagnostic(which, guidance=5.0, stops=(0.6, 0.4, 0.3, 0.2, 0.1)):
             v = vn + guidance * (model.velocity(z, tt, emb) - vn)
             for s in stops:
                 if s not in outs and sig <= s:
-                    outs[s] = model.decode_latents(z - sig * v)
+                    outs[s] = model.decode_latents(z - sig * v, linear=True)  # as measured
             z = sch.step(v, t, z).prev_sample
-        outs[0.0] = model.decode_latents(z)
+        outs[0.0] = model.decode_latents(z, linear=True)
         for s, video in outs.items():
             u = _to_uint8(video)
             o, m = sample_check.check_prompts(u, prompts)

@@ -112,8 +112,11 @@ class LinearLatent(nn.Module):
         z = torch.einsum("kc,bcfhw->bkfhw", self.components, p)
         return z / self.std.view(1, -1, 1, 1, 1)
 
+    def decode_packed(self, latents: torch.Tensor) -> torch.Tensor:
+        """Latents ``(B, k, F', H', W')`` -> packed values ``(B, 48, F', H', W')`` (before :func:`unpack`)."""
+        z = latents * self.std.view(1, -1, 1, 1, 1)
+        return torch.einsum("kc,bkfhw->bcfhw", self.components, z) + self.mean.view(1, -1, 1, 1, 1)
+
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """Latents ``(B, k, F', H', W')`` -> video ``(B, 3, 4(F'-1)+1, 2H', 2W')`` float (not clamped)."""
-        z = latents * self.std.view(1, -1, 1, 1, 1)
-        p = torch.einsum("kc,bkfhw->bcfhw", self.components, z) + self.mean.view(1, -1, 1, 1, 1)
-        return unpack(p)
+        return unpack(self.decode_packed(latents))

@@ -2,14 +2,15 @@
 
 Pieces: a space-to-depth + PCA-whitened linear latent (:mod:`.latent`), a learned text encoder over the world's
 vocabulary (:mod:`.text`), a frames-as-channels ``UNet2DModel`` denoiser (:mod:`.denoiser`) and a
-flow-matching ODE sampler (:mod:`.sampler`). Rectified flow: ``z = (1 - sigma) x + sigma eps``, the
-model predicts ``eps - x`` at ``t = 1000 sigma``.
+flow-matching ODE sampler (:mod:`.sampler`), and optionally a learned decoder that corrects the linear
+decode (:mod:`.decoder`; ``decoder_width = 0``, the default, decodes linearly). Rectified flow:
+``z = (1 - sigma) x + sigma eps``, the model predicts ``eps - x`` at ``t = 1000 sigma``.
 
 ``trainable_parameters()`` is the denoiser only (the UNet's ``named_parameters()`` order, names
 prefixed ``denoiser.``); the text encoder is frozen after pretraining, as Wan's T5 is.
 
 A saved model is a directory with ``config.json`` (``{"backend": "tiny", "config": {...}}``) and
-``model.safetensors`` (keys ``latent.*``, ``text.*`` and ``denoiser.*``).
+``model.safetensors`` (keys ``latent.*``, ``text.*``, ``denoiser.*`` and, with a learned decoder, ``decoder.*``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from bench.errors import BackendError
 from bench.manifest import asdict_omitting_defaults
 from curation.protocols import LatentGeometry
 
-from .latent import LinearLatent
+from .decoder import LatentDecoder
+from .latent import LinearLatent, unpack
 from .denoiser import DenoiserConfig, FramesAsChannels
 from .text import TextEncoder, Tokenizer
 
@@ -53,6 +55,8 @@ class TinyConfig:
     layers_per_block: int = 1
     norm_num_groups: int = 16
     attention_head_dim: int = 32
+    decoder_width: int = 0  # 0: decode by the linear latent alone; > 0: add a learned LatentDecoder this wide
+    decoder_blocks: int = 3
     world_version: str | None = None
     extra: dict = field(default_factory=dict)  # provenance only (never changes the model)
 
@@ -72,7 +76,7 @@ class TinyConfig:
         return LinearLatent(self.latent_channels).geometry
 
     def to_dict(self) -> dict:
-        return asdict_omitting_defaults(self, ("latent_normalisation",))  # older configs stay byte-identical
+        return asdict_omitting_defaults(self, ("latent_normalisation", "decoder_width", "decoder_blocks"))  # older configs stay byte-identical
 
     @classmethod
     def from_dict(cls, d: dict) -> "TinyConfig":
@@ -100,6 +104,12 @@ class TinyBackend:
         ).to(self.device)
         self.latent = LinearLatent(config.latent_channels).to(self.device)
         self.denoiser = FramesAsChannels(dcfg).to(self.device)
+        self.decoder = (
+            LatentDecoder(dcfg.latent_channels, dcfg.latent_frames, config.decoder_width, config.decoder_blocks).to(self.device).eval()
+            if config.decoder_width > 0 else None
+        )
+        if self.decoder is not None:
+            self.decoder.requires_grad_(False)
         self.text_encoder.requires_grad_(False)
         self.text_encoder.eval()
         self.denoiser.eval()
@@ -125,10 +135,13 @@ class TinyBackend:
         with torch.no_grad():
             return self.latent.encode(frames.to(self.device, torch.float32))
 
-    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
-        """Latents ``(B, k, F', H', W')`` -> video ``(B, 3, F, H, W)`` float32 clamped to [-1, 1]."""
+    def decode_latents(self, latents: torch.Tensor, linear: bool = False) -> torch.Tensor:
+        """Latents ``(B, k, F', H', W')`` -> video ``(B, 3, F, H, W)`` float32 clamped to [-1, 1], by the learned
+        decoder if the model has one and ``linear`` is false, else by the linear latent alone."""
         with torch.no_grad():
-            return self.latent.decode(latents).clamp(-1.0, 1.0)
+            if self.decoder is None or linear:
+                return self.latent.decode(latents).clamp(-1.0, 1.0)
+            return unpack(self.latent.decode_packed(latents) + self.decoder(latents)).clamp(-1.0, 1.0)
 
     def tokenize(self, texts: list[str]) -> torch.Tensor:
         """Prompts -> ``(B, max_words)`` int64 ids; raises BackendError on out-of-vocabulary words."""
@@ -147,23 +160,39 @@ class TinyBackend:
         """The denoiser's parameters, ``("denoiser.unet....", p)`` in ``named_parameters()`` order."""
         return [(f"denoiser.{n}", p) for n, p in self.denoiser.named_parameters()]
 
+    def set_decoder(self, decoder: LatentDecoder | None) -> None:
+        """Decode through ``decoder`` from now on (``None``: the linear latent alone); the config follows, so
+        :meth:`save` records it."""
+        import dataclasses
+
+        if decoder is not None:
+            decoder = decoder.to(self.device).eval().requires_grad_(False)
+            width, blocks = decoder.conv_in.out_channels, len(decoder.blocks)
+        else:
+            width, blocks = 0, TinyConfig.decoder_blocks
+        self.decoder = decoder
+        self.config = dataclasses.replace(self.config, decoder_width=width, decoder_blocks=blocks)
+
     # ----- generation --------------------------------------------------------------------------
     def generate(
-        self, prompts: list[str], seeds: list[int], steps: int = 30, guidance: float = 1.0, sampler: str = "heun"
+        self, prompts: list[str], seeds: list[int], steps: int = 30, guidance: float = 1.0, sampler: str = "heun",
+        linear_decode: bool = False,
     ) -> torch.Tensor:
         """One video per (prompt, seed): ``(B, 3, F, H, W)`` float32 in [-1, 1]; see :mod:`.sampler`
         (``sampler``: ``"heun"``, the ODE by Heun's rule, ``"euler"``, the same ODE by Euler's, or
-        ``"stochastic"``, re-noising every step)."""
+        ``"stochastic"``, re-noising every step; ``linear_decode``: skip the learned decoder)."""
         from .sampler import sample
 
-        return sample(self, prompts, seeds, steps=steps, guidance=guidance, sampler=sampler)
+        return sample(self, prompts, seeds, steps=steps, guidance=guidance, sampler=sampler, linear_decode=linear_decode)
 
     # ----- persistence -------------------------------------------------------------------------
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """Weights as one flat dict: ``latent.*`` (fitted PCA), ``text.*`` and ``denoiser.*``."""
+        """Weights as one flat dict: ``latent.*`` (fitted PCA), ``text.*``, ``denoiser.*`` (and ``decoder.*``)."""
         out = {f"latent.{k}": v for k, v in self.latent.state_dict().items()}
         out.update({f"text.{k}": v for k, v in self.text_encoder.state_dict().items()})
         out.update({f"denoiser.{k}": v for k, v in self.denoiser.state_dict().items()})
+        if self.decoder is not None:
+            out.update({f"decoder.{k}": v for k, v in self.decoder.state_dict().items()})
         return out
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
@@ -172,6 +201,14 @@ class TinyBackend:
         den = {k[9:]: v for k, v in state.items() if k.startswith("denoiser.")}
         self.text_encoder.load_state_dict(text)
         self.denoiser.load_state_dict(den)
+        dec = {k[8:]: v for k, v in state.items() if k.startswith("decoder.")}
+        if (self.decoder is None) != (not dec):
+            raise BackendError(
+                f"the weights {'hold' if dec else 'lack'} decoder.* tensors but the config has decoder_width="
+                f"{self.config.decoder_width}; load config.json and model.safetensors written together by TinyBackend.save."
+            )
+        if self.decoder is not None:
+            self.decoder.load_state_dict(dec)
 
     def save(self, path: str | Path) -> None:
         """Write ``config.json`` and ``model.safetensors`` into directory ``path`` (created if needed)."""

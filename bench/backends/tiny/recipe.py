@@ -1,9 +1,15 @@
 """The pretraining recipe of the tiny backend, its config hash, the corpus it trains on, and the cache.
 
-A :class:`PretrainRecipe` (model shape + :class:`~.train.TrainConfig` + world config + corpus size) fully
-determines a pretraining run; its hash names the cache directory ``<cache>/tiny-<hash16>/``, which holds
+A :class:`PretrainRecipe` (model shape + :class:`~.train.TrainConfig` + world config + corpus size, and
+optionally the learned decoder's stage, :class:`~.decoder.DecoderTrainConfig`) fully determines a
+pretraining run; its hash names the cache directory ``<cache>/tiny-<hash16>/``, which holds
 ``config.json`` + ``model.safetensors`` (a loadable :class:`~.model.TinyBackend`) and ``recipe.json``
 (the recipe, world version, SHA-256 of the weights, steps done, wall time, loss curve summary).
+
+Pretraining has two stages: the denoiser and text encoder (:func:`~.train.pretrain`), then, if the recipe
+has one, the learned decoder (:func:`~.decoder.train_decoder`). The decoder stage reads only the corpus,
+the fitted latent and its own seed, so :func:`add_decoder` can run it on a finished denoiser-only
+run and give the weights the full run gives.
 
 The corpus is the world's default training corpus, all labels. Each clip trains with two caption
 variants: its caption, and its caption plus the category's physical-cue clause that test prompts add
@@ -24,6 +30,7 @@ import torch
 
 from bench.manifest import asdict_omitting_defaults, sha256_file, sha256_json
 
+from .decoder import DecoderTrainConfig, fresh_decoder, train_decoder
 from .model import TinyBackend, TinyConfig
 from .train import TrainConfig, fresh_model, pretrain
 
@@ -46,11 +53,14 @@ class PretrainRecipe:
     text_width: int = 64
     latent_channels: int = 12
     latent_normalisation: str = "channel"  # "channel" (whitened) or "global" (one scale): LinearLatent.fit
+    decoder: DecoderTrainConfig | None = None  # the learned-decoder stage; None: decode by the linear latent alone
 
     def to_dict(self) -> dict:
-        d = asdict_omitting_defaults(self, ("latent_normalisation",))  # older recipes keep their hash
+        d = asdict_omitting_defaults(self, ("latent_normalisation", "decoder"))  # older recipes keep their hash
         d.pop("train")
         d["train"] = self.train.to_dict()
+        if self.decoder is not None:
+            d["decoder"] = d.pop("decoder")  # after "train", where a reader looks for the second stage
         return d
 
     def __post_init__(self) -> None:
@@ -67,7 +77,9 @@ class PretrainRecipe:
         an older recipe take their defaults."""
         d = dict(d)
         train = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("train").items()})
-        return cls(train=train, **{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        decoder = d.pop("decoder", None)
+        decoder = DecoderTrainConfig(**decoder) if decoder is not None else None
+        return cls(train=train, decoder=decoder, **{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
     def config_hash(self) -> str:
         """16 hex digits of the SHA-256 of the recipe, the world version and the world's render settings.
@@ -79,6 +91,8 @@ class PretrainRecipe:
 
         d = self.to_dict()
         d["train"] = {k: v for k, v in d["train"].items() if k not in ("threads", "save_every")}
+        if "decoder" in d:
+            d["decoder"] = {k: v for k, v in d["decoder"].items() if k != "threads"}
         d["world_version"] = WORLD_VERSION
         d["world_config"] = WorldConfig(seed=self.world_seed).to_dict()
         return sha256_json(d)[:16]
@@ -114,19 +128,23 @@ def load_corpus(recipe: PretrainRecipe, progress: bool = True) -> tuple[torch.Te
 
 
 def is_complete(directory: Path) -> bool:
-    """Whether ``directory`` holds a finished run (``recipe.json`` says all steps are done)."""
+    """Whether ``directory`` holds a finished run (``recipe.json`` says all steps of both stages are done)."""
     path = directory / RECIPE_NAME
     if not path.is_file():
         return False
     meta = json.loads(path.read_text())
-    return meta.get("steps_done") == meta.get("recipe", {}).get("train", {}).get("steps")
+    recipe = meta.get("recipe", {})
+    denoiser_done = meta.get("steps_done") == recipe.get("train", {}).get("steps")
+    decoder = recipe.get("decoder")
+    return denoiser_done and (decoder is None or meta.get("decoder", {}).get("steps_done") == decoder["steps"])
 
 
 def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True, snapshots: bool = False) -> Path:
     """Pretrain a fresh tiny model by ``recipe`` and write it (EMA weights) into ``out_dir``.
 
     Intermediate checkpoints overwrite ``out_dir`` every ``save_every`` steps, with ``steps_done`` in
-    ``recipe.json``, so a killed run leaves a usable (if less trained) model.
+    ``recipe.json``, so a killed run leaves a usable (if less trained) model. ``snapshots`` also keeps each
+    one under ``out_dir/snapshots/step-NNNNNN/`` (denoiser stage only; constant learning rate only).
     """
     out_dir = Path(out_dir)
     clips, captions, config = load_corpus(recipe, progress=progress)
@@ -135,14 +153,6 @@ def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True
     started = time.time()
 
     def save(m: TinyBackend, step: int, losses: list[float]) -> None:
-        write(m, step, losses, out_dir, recipe)
-        if snapshots and recipe.train.min_lr_ratio == 1.0:
-            short = dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, steps=step))
-            write(m, step, losses, out_dir / "snapshots" / f"step-{step:06d}", short)
-
-    def write(m: TinyBackend, step: int, losses: list[float], out_dir: Path, recipe: PretrainRecipe) -> None:
-        m.save(out_dir)
-        tail = losses[-100:]
         meta = {
             "recipe": recipe.to_dict(),
             "config_hash": recipe.config_hash(),
@@ -151,19 +161,84 @@ def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True
             "latent_explained_variance": round(explained, 5),
             "wall_seconds": round(time.time() - started, 1),
             "seconds_per_step": round((time.time() - started) / max(1, len(losses)), 3),
-            "final_train_loss_mean_last_100": sum(tail) / max(1, len(tail)),
-            "train_loss_every_50": [round(sum(losses[i : i + 50]) / len(losses[i : i + 50]), 5) for i in range(0, len(losses), 50)],
-            "weights_sha256": sha256_file(out_dir / "model.safetensors"),
-            "parameters": {
-                "denoiser": sum(p.numel() for _, p in m.trainable_parameters()),
-                "text_encoder": sum(p.numel() for p in m.text_encoder.parameters()),
-            },
+            **_loss_summary(losses, "final_train_loss_mean_last_100", "train_loss_every_50"),
             "command": f"motive-bench pretrain --steps {recipe.train.steps} --seed {recipe.train.seed}",
         }
-        (out_dir / RECIPE_NAME).write_text(json.dumps(meta, indent=2) + "\n")
+        _write(m, out_dir, meta)
+        if snapshots and recipe.train.min_lr_ratio == 1.0:
+            short = dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, steps=step), decoder=None)
+            _write(m, out_dir / "snapshots" / f"step-{step:06d}", {**meta, "recipe": short.to_dict(), "config_hash": short.config_hash()})
 
     pretrain(model, clips, captions, recipe.train, save=save, progress=progress)
+    if recipe.decoder is not None:
+        _decoder_stage(model, clips, recipe.decoder, out_dir, progress)
     return out_dir
+
+
+def add_decoder(checkpoint: Path, decoder: DecoderTrainConfig, out_dir: Path, progress: bool = True) -> Path:
+    """Run only the decoder stage on a finished denoiser-only run in ``checkpoint``; write the result to ``out_dir``.
+
+    The stage reads the corpus, the fitted latent and ``decoder`` alone, so the weights equal those of a
+    full :func:`run_pretraining` of the recipe with ``decoder`` (bit for bit on the same machine and thread
+    count); ``recipe.json`` records that recipe, its hash, and both stages' wall time.
+
+    Raises:
+        ValueError: ``checkpoint`` is not a finished run, or already has a learned decoder.
+    """
+    checkpoint, out_dir = Path(checkpoint), Path(out_dir)
+    if not is_complete(checkpoint):
+        raise ValueError(f"{str(checkpoint)!r} is not a finished pretraining run (its {RECIPE_NAME} is missing or "
+                         "says steps remain); finish it with `motive-bench pretrain` first.")
+    meta = json.loads((checkpoint / RECIPE_NAME).read_text())
+    recipe = PretrainRecipe.from_dict(meta["recipe"])
+    if recipe.decoder is not None:
+        raise ValueError(f"{str(checkpoint)!r} already has a learned decoder; start from its denoiser-only run.")
+    recipe = dataclasses.replace(recipe, decoder=decoder)
+    model = TinyBackend.load(checkpoint)
+    clips, _, _ = load_corpus(recipe, progress=progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / RECIPE_NAME).write_text(json.dumps({**meta, "recipe": recipe.to_dict(), "config_hash": recipe.config_hash()}, indent=2) + "\n")
+    _decoder_stage(model, clips, decoder, out_dir, progress)
+    return out_dir
+
+
+def _decoder_stage(model: TinyBackend, clips: torch.Tensor, cfg: DecoderTrainConfig, out_dir: Path, progress: bool) -> None:
+    """Pretraining's second stage: give ``model`` a fresh learned decoder, train it, and record it in ``out_dir``
+    (whose ``recipe.json`` holds the finished denoiser stage)."""
+    started = time.time()
+    model.set_decoder(fresh_decoder(model, cfg))
+    losses = train_decoder(model, clips, cfg, progress=progress)
+    meta = json.loads((out_dir / RECIPE_NAME).read_text())
+    seconds = time.time() - started
+    meta["decoder"] = {
+        "steps_done": cfg.steps,
+        "wall_seconds": round(seconds, 1),
+        "seconds_per_step": round(seconds / cfg.steps, 3),
+        **_loss_summary(losses, "final_loss_mean_last_100", "loss_every_50"),
+    }
+    meta["wall_seconds"] = round(meta["wall_seconds"] + seconds, 1)  # both stages
+    _write(model, out_dir, meta)
+
+
+def _loss_summary(losses: list[float], last_name: str, curve_name: str) -> dict:
+    tail = losses[-100:]
+    return {
+        last_name: sum(tail) / max(1, len(tail)),
+        curve_name: [round(sum(losses[i : i + 50]) / len(losses[i : i + 50]), 5) for i in range(0, len(losses), 50)],
+    }
+
+
+def _write(model: TinyBackend, out_dir: Path, meta: dict) -> None:
+    """Save ``model`` into ``out_dir`` and its ``recipe.json``: ``meta`` plus the weights' SHA-256 and parameter counts."""
+    model.save(out_dir)
+    meta = dict(meta)
+    meta["weights_sha256"] = sha256_file(out_dir / "model.safetensors")
+    meta["parameters"] = {
+        "denoiser": sum(p.numel() for _, p in model.trainable_parameters()),
+        "text_encoder": sum(p.numel() for p in model.text_encoder.parameters()),
+        **({"decoder": sum(p.numel() for p in model.decoder.parameters())} if model.decoder is not None else {}),
+    }
+    (out_dir / RECIPE_NAME).write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def cached_pretraining(recipe: PretrainRecipe, cache_dir: Path | None = None, force: bool = False, progress: bool = True) -> tuple[Path, bool]:

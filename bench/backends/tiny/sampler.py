@@ -84,6 +84,7 @@ def sample(
     guidance_above: float = 0.0,
     guidance_rescale: float = 0.0,
     guidance_parallel: float = 1.0,
+    linear_decode: bool = False,
 ) -> torch.Tensor:
     """Generate one video per (prompt, seed).
 
@@ -99,6 +100,8 @@ def sample(
         guidance_rescale: diffusers' ``rescale_noise_cfg`` on the guided velocity (0: off).
         guidance_parallel: weight of the guidance update's component parallel to the prompt's clean-latent
             prediction (adaptive projected guidance with eta = this; 1: plain guidance).
+        linear_decode: decode by the linear latent alone, skipping a learned decoder (as every figure
+            recorded before the decoder existed was decoded).
 
     Returns:
         ``(B, 3, F, H, W)`` float32 in [-1, 1].
@@ -128,5 +131,5 @@ def sample(
             if null is not None and t / 1000 > guidance_above:
                 v = guide(v, backend.velocity(z, tt, null), z, float(t) / 1000, guidance, guidance_rescale, guidance_parallel)
             z = scheduler.step(v, t, z, generator=gens).prev_sample
-        out.append(backend.decode_latents(z))
+        out.append(backend.decode_latents(z, linear=linear_decode))
     return torch.cat(out)

@@ -144,7 +144,8 @@ def pretrain(
         p.requires_grad_(True)
     text.train()
     den.train()
-    ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    # EMA of every weight this loop trains or the model fixed before it (a learned decoder is its own stage)
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items() if not k.startswith("decoder.")}
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
 
     losses: list[float] = []
@@ -183,8 +184,9 @@ def pretrain(
         # --- EMA of the weights (decay ramps up over the first steps)
         decay = min(cfg.ema_decay, (1 + step - start_step) / (10 + step - start_step))
         with torch.no_grad():
-            for k, v in model.state_dict().items():
-                ema[k].mul_(decay).add_(v.detach(), alpha=1 - decay)
+            current = model.state_dict()
+            for k in ema:
+                ema[k].mul_(decay).add_(current[k].detach(), alpha=1 - decay)
 
         losses.append(loss.item())
         if step % 10 == 0:
@@ -192,12 +194,12 @@ def pretrain(
         last = step + 1 == cfg.steps
         if save is not None and ((step + 1) % cfg.save_every == 0 or last):
             live = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            model.load_state_dict(ema)
+            model.load_state_dict({**live, **ema})
             save(model, step + 1, losses)
             if not last:
                 model.load_state_dict(live)
 
-    model.load_state_dict(ema)
+    model.load_state_dict({**model.state_dict(), **ema})
     for p in params:
         p.requires_grad_(False)
     text.eval()

@@ -1,0 +1,175 @@
+"""The tiny backend's learned decoder: a small conv net that corrects the linear latent's decode.
+
+The linear latent (:mod:`.latent`) decodes by the transpose of its PCA. That is exact for clean latents
+of the world's clips, but the denoiser's samples are not clean: their latents carry high-frequency
+residue, and the linear decode turns every bit of it into pixel grain. Where the residue lands on the
+prompt's hue it becomes coloured specks that the sample check counts as a second object.
+
+:class:`LatentDecoder` adds a learned residual to the linear decode's packed values (Stable Diffusion's
+and Wan's VAEs decode with a conv net for the same reason)::
+
+    packed = linear_decode_packed(z) + net(z),    video = unpack(packed)
+
+``net`` is frames-as-channels, like the denoiser: ``(B, k, F', H', W')`` becomes ``(B, k F', H', W')``, a
+3x3 conv to ``width`` channels, ``blocks`` residual blocks (GroupNorm, SiLU, 3x3 conv, twice), and a 3x3
+conv to the ``48 F'`` packed values, initialised to zero, so an untrained decoder is exactly the linear
+one. It holds no copy of the PCA: the backend passes its linear decode in.
+
+:func:`train_decoder` is the second stage of pretraining, readable top to bottom::
+
+    x     = encode(clip)                        the clean latent
+    a     ~ U(0, noise_max) per clip,  eps ~ N(0, I)
+    loss  = mean (decode(x + a eps) - clip)^2   in pixels, on the [-1, 1] scale
+
+The noise stands in for the samples' residue (on the shipped model their per-channel std is 0.93-1.38
+against 1.0 for clean latents), so the decoder learns to drop what is not a clip. It needs neither the
+denoiser nor its samples: the stage is a function of the corpus, the fitted latent and its own seed.
+Every random draw comes from ``derive_seed(seed, "pretrain-decoder", role, step)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from curation.seeds import derive_seed, torch_generator
+
+from .latent import PACKED_CHANNELS, unpack
+
+if TYPE_CHECKING:
+    from .model import TinyBackend
+
+
+class ResBlock(nn.Module):
+    """``x + conv(silu(norm(conv(silu(norm(x))))))`` at constant width."""
+
+    def __init__(self, width: int, groups: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.GroupNorm(groups, width), nn.SiLU(), nn.Conv2d(width, width, 3, padding=1),
+            nn.GroupNorm(groups, width), nn.SiLU(), nn.Conv2d(width, width, 3, padding=1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class LatentDecoder(nn.Module):
+    """Latents ``(B, k, F', H', W')`` -> a residual ``(B, 48, F', H', W')`` on the linear decode's packed values."""
+
+    def __init__(self, latent_channels: int, latent_frames: int, width: int = 96, blocks: int = 3, groups: int = 16) -> None:
+        super().__init__()
+        if width <= 0 or width % groups:
+            raise ValueError(f"decoder width {width} must be a positive multiple of its {groups} norm groups.")
+        self.latent_channels, self.latent_frames = latent_channels, latent_frames
+        self.conv_in = nn.Conv2d(latent_channels * latent_frames, width, 3, padding=1)
+        self.blocks = nn.Sequential(*[ResBlock(width, groups) for _ in range(blocks)])
+        self.norm_out = nn.GroupNorm(groups, width)
+        self.conv_out = nn.Conv2d(width, PACKED_CHANNELS * latent_frames, 3, padding=1)
+        nn.init.zeros_(self.conv_out.weight)  # untrained: exactly the linear decode
+        nn.init.zeros_(self.conv_out.bias)
+
+    def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        b, c, f, h, w = latents.shape
+        if (c, f) != (self.latent_channels, self.latent_frames):
+            raise ValueError(
+                f"the decoder takes latents with {self.latent_channels} channels and {self.latent_frames} frames; "
+                f"got shape {tuple(latents.shape)}."
+            )
+        y = self.blocks(self.conv_in(latents.reshape(b, c * f, h, w)))
+        y = self.conv_out(nn.functional.silu(self.norm_out(y)))
+        return y.reshape(b, PACKED_CHANNELS, f, h, w)
+
+
+@dataclass(frozen=True)
+class DecoderTrainConfig:
+    """The decoder stage of the pretraining recipe, its shape and its training (recorded in ``recipe.json``)."""
+
+    width: int = 96
+    blocks: int = 3
+    steps: int = 2000
+    batch_size: int = 32
+    lr: float = 1e-3
+    warmup: int = 50
+    noise_max: float = 1.0  # latent noise a ~ U(0, noise_max), in units of the latent's (unit) std
+    seed: int = 0
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError(f"decoder training needs steps >= 1 and batch_size >= 1; got {self.steps}, {self.batch_size}.")
+        if self.width < 1 or self.blocks < 0:
+            raise ValueError(f"decoder width {self.width} and blocks {self.blocks}: give width >= 1 and blocks >= 0.")
+        if not self.noise_max >= 0.0:
+            raise ValueError(f"decoder noise_max={self.noise_max!r}: give a noise scale >= 0.")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def decoder_lr(step: int, cfg: DecoderTrainConfig) -> float:
+    """Linear warm-up, then cosine decay to zero at ``cfg.steps``."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)))
+
+
+def fresh_decoder(model: "TinyBackend", cfg: DecoderTrainConfig) -> LatentDecoder:
+    """A new :class:`LatentDecoder` of ``cfg``'s shape for ``model``'s latent, its initial weights drawn from
+    ``derive_seed(cfg.seed, "pretrain-decoder", "init")`` (the global torch RNG is forked, not read)."""
+    c, f, _, _ = model.latent_geometry.latent_shape(*model.video_format[:3])
+    with torch.random.fork_rng():
+        torch.manual_seed(derive_seed(cfg.seed, "pretrain-decoder", "init"))
+        return LatentDecoder(c, f, cfg.width, cfg.blocks).to(model.device)
+
+
+def train_decoder(model: "TinyBackend", clips_u8: torch.Tensor, cfg: DecoderTrainConfig, progress: bool = True) -> list[float]:
+    """Train ``model.decoder`` in place on ``clips_u8`` ``(N, 3, F, H, W)`` uint8; returns every step's loss.
+
+    The fitted latent, the text encoder and the denoiser are read, never changed.
+    """
+    from .train import to_unit
+
+    if model.decoder is None:
+        raise ValueError("this tiny model has no learned decoder; build it with TinyConfig(decoder_width=...) first.")
+    torch.set_num_threads(cfg.threads)
+    dec = model.decoder
+    dec.train()
+    params = list(dec.parameters())
+    for p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    n = clips_u8.shape[0]
+    losses: list[float] = []
+    bar = tqdm(range(cfg.steps), desc="pretrain tiny decoder", disable=not progress)
+    for step in bar:
+        # --- a batch: clean clips, their latents, and latent noise of a random scale per clip
+        g = torch_generator(cfg.seed, "pretrain-decoder", "batch", step)
+        idx = torch.randint(0, n, (cfg.batch_size,), generator=g)
+        clean = to_unit(clips_u8[idx])
+        x = model.encode_video(clean)
+        a = cfg.noise_max * torch.rand(cfg.batch_size, generator=g)
+        z = x + a.view(-1, 1, 1, 1, 1) * torch.randn(x.shape, generator=g)
+
+        # --- reconstruct the clean clip from the noisy latent
+        video = unpack(model.latent.decode_packed(z) + dec(z))
+        loss = nn.functional.mse_loss(video, clean)
+
+        # --- the update
+        for group in opt.param_groups:
+            group["lr"] = decoder_lr(step, cfg)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if step % 10 == 0:
+            bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.5f}")
+    dec.eval()
+    for p in params:
+        p.requires_grad_(False)
+    return losses

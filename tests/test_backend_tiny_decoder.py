@@ -1,0 +1,151 @@
+"""The tiny backend's learned decoder: starts as the linear decode, learns, saves, and is pretraining's second stage."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from bench.backends.registry import load_backend
+from bench.backends.tiny.decoder import DecoderTrainConfig, LatentDecoder, fresh_decoder, train_decoder
+from bench.backends.tiny.model import TinyBackend, TinyConfig
+from bench.backends.tiny.recipe import RECIPE_NAME, PretrainRecipe, add_decoder, is_complete, run_pretraining
+from bench.backends.tiny.train import TrainConfig, fresh_model, pretrain, to_unit
+from bench.errors import BackendError
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+VOCAB = ("a", "red", "blue", "ball", "box", "falls", "rolls")
+SMALL = DecoderTrainConfig(width=16, blocks=1, steps=40, batch_size=8, lr=3e-3, warmup=5, noise_max=0.5, threads=1)
+
+
+def small() -> TinyBackend:
+    cfg = TinyConfig(vocabulary=VOCAB, frames=9, height=16, width=16, latent_channels=4, block_out_channels=(16, 16),
+                     text_width=16, text_layers=1, text_heads=2, attention_head_dim=8, norm_num_groups=8)
+    return fresh_model(cfg, 0)
+
+
+def blobs(n: int, seed: int = 0) -> torch.Tensor:
+    """uint8 clips ``(n, 3, 9, 16, 16)``: a coloured square on gray, moving one pixel a frame (low rank, not exact)."""
+    g = torch.Generator().manual_seed(seed)
+    out = torch.full((n, 3, 9, 16, 16), 128, dtype=torch.uint8)
+    for i in range(n):
+        y, x = torch.randint(0, 8, (2,), generator=g).tolist()
+        colour = torch.randint(0, 256, (3,), generator=g, dtype=torch.int64).to(torch.uint8)
+        for f in range(9):
+            out[i, :, f, y : y + 5, (x + f) % 11 : (x + f) % 11 + 5] = colour.view(3, 1, 1)
+    return out
+
+
+def test_an_untrained_decoder_is_exactly_the_linear_decode():
+    m = small()
+    m.latent.fit(blobs(16))
+    z = torch.randn(3, 4, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    linear = m.decode_latents(z)
+    m.set_decoder(fresh_decoder(m, SMALL))
+    assert m.config.decoder_width == 16 and m.config.decoder_blocks == 1
+    assert torch.equal(m.decode_latents(z), linear)
+    assert torch.equal(m.decode_latents(z, linear=True), linear)
+    with pytest.raises(ValueError, match="4 channels and 3 frames"):
+        m.decoder(torch.zeros(1, 4, 5, 8, 8))
+    with pytest.raises(ValueError, match="multiple of its 16 norm groups"):
+        LatentDecoder(4, 3, width=20)
+
+
+def test_training_is_seeded_leaves_the_rest_alone_and_cleans_noisy_latents():
+    data = blobs(32)
+    runs = []
+    for _ in range(2):
+        m = small()
+        m.latent.fit(data)
+        before = {k: v.clone() for k, v in m.state_dict().items()}
+        m.set_decoder(fresh_decoder(m, SMALL))
+        losses = train_decoder(m, data, SMALL, progress=False)
+        runs.append((losses, m.state_dict()))
+        assert all(torch.equal(before[k], v) for k, v in m.state_dict().items() if not k.startswith("decoder."))
+        assert not any(p.requires_grad for p in m.decoder.parameters())
+    assert runs[0][0] == runs[1][0] and all(torch.equal(runs[0][1][k], runs[1][1][k]) for k in runs[0][1])
+
+    held_out = to_unit(blobs(16, seed=9))
+    x = m.encode_video(held_out)
+    z = x + 0.4 * torch.randn(x.shape, generator=torch.Generator().manual_seed(2))
+    err = lambda linear: float(((m.decode_latents(z, linear=linear) - held_out) ** 2).mean())
+    assert err(linear=False) < 0.8 * err(linear=True), (err(False), err(True))
+
+
+def test_denoiser_training_leaves_a_decoder_untouched():
+    m = small()
+    m.latent.fit(blobs(8))
+    m.set_decoder(fresh_decoder(m, SMALL))
+    with torch.no_grad():
+        m.decoder.conv_out.weight.normal_(0, 0.1, generator=torch.Generator().manual_seed(0))
+    before = {k: v.clone() for k, v in m.decoder.state_dict().items()}
+    pretrain(m, blobs(8), [("a red ball falls",)] * 8, TrainConfig(steps=3, batch_size=2, warmup=1, threads=1), progress=False)
+    assert all(torch.equal(before[k], v) for k, v in m.decoder.state_dict().items())  # bit for bit, no EMA rounding
+
+
+def test_save_load_roundtrip_and_mismatched_weights_are_named(tmp_path):
+    m = small()
+    m.latent.fit(blobs(8))
+    plain = m.config.to_dict()
+    assert "decoder_width" not in plain and "decoder_blocks" not in plain  # configs written before the field load as before
+    m.set_decoder(fresh_decoder(m, SMALL))
+    with torch.no_grad():
+        m.decoder.conv_out.weight.normal_(0, 0.1, generator=torch.Generator().manual_seed(0))
+    m.save(tmp_path / "m")
+    again = load_backend("tiny", tmp_path / "m")
+    assert again.config == m.config
+    z = torch.randn(2, 4, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(again.decode_latents(z), m.decode_latents(z))
+    assert not torch.equal(again.decode_latents(z), again.decode_latents(z, linear=True))
+
+    meta = json.loads((tmp_path / "m" / "config.json").read_text())
+    meta["config"].pop("decoder_width")
+    (tmp_path / "m" / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(BackendError, match="hold decoder.* tensors but the config has decoder_width=0"):
+        TinyBackend.load(tmp_path / "m")
+
+
+def test_recipe_records_the_decoder_stage_only_when_it_has_one():
+    plain = PretrainRecipe()
+    assert "decoder" not in plain.to_dict()  # recipes written before the stage keep their hash
+    with_dec = PretrainRecipe(decoder=DecoderTrainConfig())
+    assert with_dec.config_hash() != plain.config_hash()
+    assert PretrainRecipe.from_dict(json.loads(json.dumps(with_dec.to_dict()))) == with_dec
+    assert dataclasses.replace(with_dec, decoder=DecoderTrainConfig(threads=1)).config_hash() == with_dec.config_hash()
+    with pytest.raises(ValueError, match="noise_max=-1"):
+        DecoderTrainConfig(noise_max=-1.0)
+
+
+def test_the_decoder_stage_on_a_finished_run_gives_the_full_runs_weights(tmp_path):
+    """run_pretraining with a decoder == run_pretraining without one, then add_decoder (the stage is independent)."""
+    train = TrainConfig(steps=2, batch_size=2, warmup=1, threads=1, save_every=2)
+    dec = DecoderTrainConfig(width=16, blocks=1, steps=3, batch_size=2, threads=1)
+    full = run_pretraining(PretrainRecipe(train=train, corpus_size=4, decoder=dec), tmp_path / "full", progress=False)
+    base = run_pretraining(PretrainRecipe(train=train, corpus_size=4), tmp_path / "base", progress=False)
+    added = add_decoder(base, dec, tmp_path / "added", progress=False)
+
+    a, b = TinyBackend.load(full).state_dict(), TinyBackend.load(added).state_dict()
+    assert a.keys() == b.keys() and any(k.startswith("decoder.") for k in a)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    meta_full, meta_added = (json.loads((d / RECIPE_NAME).read_text()) for d in (full, added))
+    assert meta_full["config_hash"] == meta_added["config_hash"] and meta_full["weights_sha256"] == meta_added["weights_sha256"]
+    assert meta_full["decoder"]["steps_done"] == 3 and meta_full["parameters"]["decoder"] > 0
+    assert is_complete(full) and is_complete(added)
+
+    meta_full["decoder"]["steps_done"] = 1  # as a run killed during the decoder stage leaves it
+    (full / RECIPE_NAME).write_text(json.dumps(meta_full))
+    assert not is_complete(full)
+    with pytest.raises(ValueError, match="not a finished pretraining run"):
+        add_decoder(full, dec, tmp_path / "again", progress=False)
+    with pytest.raises(ValueError, match="already has a learned decoder"):
+        add_decoder(added, dec, tmp_path / "again", progress=False)
