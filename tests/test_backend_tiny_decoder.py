@@ -149,3 +149,19 @@ def test_the_decoder_stage_on_a_finished_run_gives_the_full_runs_weights(tmp_pat
         add_decoder(full, dec, tmp_path / "again", progress=False)
     with pytest.raises(ValueError, match="already has a learned decoder"):
         add_decoder(added, dec, tmp_path / "again", progress=False)
+
+
+def test_specks_are_seeded_small_and_recorded_only_when_used():
+    from bench.backends.tiny.decoder import paint_specks
+
+    clips = torch.zeros(64, 3, 9, 16, 16)
+    g = lambda: torch.Generator().manual_seed(4)
+    a, b = paint_specks(clips, 2.0, g()), paint_specks(clips, 2.0, g())
+    assert torch.equal(a, b) and torch.equal(paint_specks(clips, 0.0, g()), clips)
+    touched = (a != 0).any(1)  # (B, F, H, W)
+    per_frame = touched.sum((2, 3)).float()
+    assert 0 < per_frame.max() <= 4 * 8 and per_frame.mean() < 4  # about two 1-2 px squares a clip, on some frames
+    assert 0.7 < (touched.sum((1, 2, 3)) > 0).float().mean() < 0.97  # Poisson(2): 1 - e^-2 = 0.86 of clips have one
+    assert "specks" not in DecoderTrainConfig().to_dict() and DecoderTrainConfig(specks=2).to_dict()["specks"] == 2
+    with pytest.raises(ValueError, match="specks=-1"):
+        DecoderTrainConfig(specks=-1.0)

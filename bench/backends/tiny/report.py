@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--guidance", type=float, nargs="+", default=[1.0, 3.0])
     p.add_argument("--sampler", default="heun", choices=SAMPLERS)
+    p.add_argument("--linear-decode", action="store_true",
+                   help="decode by the linear latent alone, skipping the model's learned decoder (as before session 9)")
     p.add_argument("--seed-sets", type=int, default=3, help="draws per prompt: pinned seed + 0 .. K-1 (default 3)")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
@@ -124,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # samples for the 50 test prompts at each guidance scale
     summary: dict = {"checkpoint": str(ckpt), "steps_done": recipe.get("steps_done"), "sampler_steps": args.steps, "sampler": args.sampler,
+                     "decoder": "learned" if model.decoder is not None and not args.linear_decode else "linear",
                      "loss_per_sigma": {"pretrained": lp, "untrained": lu}, "guidance": {}}
     rows_csv = ["prompt_id,category,colour,guidance,seed_set,seed,one_object,moves_as_category,one_object_failure"]
     ref_one, ref_moves = sample_check.check_prompts(refs, prompts, height=h)
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         first_why: list[str] = []
         for j in range(args.seed_sets):
             seeds = [tp.seed + j for tp in prompts]
-            gen = _to_uint8(model.generate(texts, seeds, steps=args.steps, guidance=g, sampler=args.sampler))
+            gen = _to_uint8(model.generate(texts, seeds, steps=args.steps, guidance=g, sampler=args.sampler, linear_decode=args.linear_decode))
             first = gen if j == 0 else first
             why: list[str] = []
             o, m = sample_check.check_prompts(gen, prompts, height=h, reasons=why)
