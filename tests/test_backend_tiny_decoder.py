@@ -165,3 +165,10 @@ def test_specks_are_seeded_small_and_recorded_only_when_used():
     assert "specks" not in DecoderTrainConfig().to_dict() and DecoderTrainConfig(specks=2).to_dict()["specks"] == 2
     with pytest.raises(ValueError, match="specks=-1"):
         DecoderTrainConfig(specks=-1.0)
+
+
+def test_a_decoder_field_added_later_keeps_the_recipe_hash():
+    """``specks`` came after the shipped decoder stage was recorded: at its default it is absent from the recipe."""
+    plain = PretrainRecipe(decoder=DecoderTrainConfig())
+    assert "specks" not in plain.to_dict()["decoder"]
+    assert PretrainRecipe(decoder=DecoderTrainConfig(specks=1.0)).config_hash() != plain.config_hash()

@@ -60,7 +60,8 @@ class PretrainRecipe:
         d.pop("train")
         d["train"] = self.train.to_dict()
         if self.decoder is not None:
-            d["decoder"] = d.pop("decoder")  # after "train", where a reader looks for the second stage
+            d.pop("decoder")
+            d["decoder"] = self.decoder.to_dict()  # after "train", where a reader looks for the second stage
         return d
 
     def __post_init__(self) -> None:
