@@ -9,7 +9,8 @@ within a cell: ``(colour, frame-in-group, dy, dx)``, row-major.
 
 Step 2 (fitted, linear): each 48-vector is centred, projected on the top ``k`` principal components of
 the training corpus' 48-vectors and divided by their standard deviations, so every latent channel has
-unit variance (as Wan's latents are normalised by ``latents_std``). Decoding applies the transpose.
+unit variance (as Wan's latents are normalised by ``latents_std``). Decoding applies the transpose
+(a model may add a learned correction on top: :mod:`.decoder`).
 
 Why (measured, see ``reports/tiny/README.md``): with all 48 x 5 = 240 values per cell stacked as the
 UNet's channels, its 32-channel first level could not carry the noise through and the denoiser stayed
