@@ -16,12 +16,7 @@ from bench.backends.tiny.train import TrainConfig, fresh_model, pretrain, to_uni
 from bench.errors import BackendError
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 VOCAB = ("a", "red", "blue", "ball", "box", "falls", "rolls")
