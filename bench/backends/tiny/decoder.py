@@ -32,7 +32,6 @@ Every random draw comes from ``derive_seed(seed, "pretrain-decoder", role, step)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +45,7 @@ from curation.seeds import derive_seed, torch_generator
 from .latent import PACKED_CHANNELS, unpack
 
 if TYPE_CHECKING:
+    from .latent import LinearLatent
     from .model import TinyBackend
 
 
@@ -88,6 +88,10 @@ class LatentDecoder(nn.Module):
         y = self.blocks(self.conv_in(latents.reshape(b, c * f, h, w)))
         y = self.conv_out(nn.functional.silu(self.norm_out(y)))
         return y.reshape(b, PACKED_CHANNELS, f, h, w)
+
+    def decode(self, latent: "LinearLatent", latents: torch.Tensor) -> torch.Tensor:
+        """The video ``(B, 3, F, H, W)`` (not clamped): ``latent``'s linear decode plus this residual."""
+        return unpack(latent.decode_packed(latents) + self(latents))
 
 
 @dataclass(frozen=True)
@@ -140,13 +144,6 @@ def paint_specks(clips: torch.Tensor, mean: float, generator: torch.Generator) -
     return out
 
 
-def decoder_lr(step: int, cfg: DecoderTrainConfig) -> float:
-    """Linear warm-up, then cosine decay to zero at ``cfg.steps``."""
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)))
-
-
 def fresh_decoder(model: "TinyBackend", cfg: DecoderTrainConfig) -> LatentDecoder:
     """A new :class:`LatentDecoder` of ``cfg``'s shape for ``model``'s latent, its initial weights drawn from
     ``derive_seed(cfg.seed, "pretrain-decoder", "init")`` (the global torch RNG is forked, not read)."""
@@ -161,7 +158,7 @@ def train_decoder(model: "TinyBackend", clips_u8: torch.Tensor, cfg: DecoderTrai
 
     The fitted latent, the text encoder and the denoiser are read, never changed.
     """
-    from .train import to_unit
+    from .train import to_unit, warmup_cosine
 
     if model.decoder is None:
         raise ValueError("this tiny model has no learned decoder; build it with TinyConfig(decoder_width=...) first.")
@@ -187,12 +184,12 @@ def train_decoder(model: "TinyBackend", clips_u8: torch.Tensor, cfg: DecoderTrai
             z = z + model.encode_video(paint_specks(clean, cfg.specks, g)) - x
 
         # --- reconstruct the clean clip from the noisy latent
-        video = unpack(model.latent.decode_packed(z) + dec(z))
+        video = dec.decode(model.latent, z)
         loss = nn.functional.mse_loss(video, clean)
 
         # --- the update
         for group in opt.param_groups:
-            group["lr"] = decoder_lr(step, cfg)
+            group["lr"] = warmup_cosine(step, cfg.lr, cfg.warmup, cfg.steps, min_ratio=0.0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -28,7 +28,7 @@ from bench.manifest import asdict_omitting_defaults
 from curation.protocols import LatentGeometry
 
 from .decoder import LatentDecoder
-from .latent import LinearLatent, unpack
+from .latent import LinearLatent
 from .denoiser import DenoiserConfig, FramesAsChannels
 from .text import TextEncoder, Tokenizer
 
@@ -104,12 +104,9 @@ class TinyBackend:
         ).to(self.device)
         self.latent = LinearLatent(config.latent_channels).to(self.device)
         self.denoiser = FramesAsChannels(dcfg).to(self.device)
-        self.decoder = (
-            LatentDecoder(dcfg.latent_channels, dcfg.latent_frames, config.decoder_width, config.decoder_blocks).to(self.device).eval()
-            if config.decoder_width > 0 else None
-        )
-        if self.decoder is not None:
-            self.decoder.requires_grad_(False)
+        self.decoder: LatentDecoder | None = None
+        if config.decoder_width > 0:
+            self.set_decoder(LatentDecoder(dcfg.latent_channels, dcfg.latent_frames, config.decoder_width, config.decoder_blocks))
         self.text_encoder.requires_grad_(False)
         self.text_encoder.eval()
         self.denoiser.eval()
@@ -141,7 +138,7 @@ class TinyBackend:
         with torch.no_grad():
             if self.decoder is None or linear:
                 return self.latent.decode(latents).clamp(-1.0, 1.0)
-            return unpack(self.latent.decode_packed(latents) + self.decoder(latents)).clamp(-1.0, 1.0)
+            return self.decoder.decode(self.latent, latents).clamp(-1.0, 1.0)
 
     def tokenize(self, texts: list[str]) -> torch.Tensor:
         """Prompts -> ``(B, max_words)`` int64 ids; raises BackendError on out-of-vocabulary words."""
