@@ -52,11 +52,13 @@ def run(args: argparse.Namespace) -> int:
         if train[name] < 1:
             raise ConfigError(f"--{name.replace('_', '-')} {train[name]} must be >= 1.")
     train["save_every"] = min(train["save_every"], train["steps"])
-    decoder = dict(base["decoder"], seed=args.seed, threads=args.threads) if base.get("decoder") else None
+    decoder = base.get("decoder")
     if args.decoder_steps is not None:
         if args.decoder_steps < 0:
             raise ConfigError(f"--decoder-steps {args.decoder_steps} must be >= 0 (0: no learned decoder).")
-        decoder = None if args.decoder_steps == 0 else dict(decoder or {}, seed=args.seed, threads=args.threads, steps=args.decoder_steps)
+        decoder = {**(decoder or {}), "steps": args.decoder_steps} if args.decoder_steps else None
+    if decoder is not None:
+        decoder = {**decoder, "seed": args.seed, "threads": args.threads}
     recipe = PretrainRecipe.from_dict({**base, "train": train, "decoder": decoder})
     if args.corpus_size is not None:
         recipe = dataclasses.replace(recipe, corpus_size=args.corpus_size)

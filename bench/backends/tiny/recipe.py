@@ -152,6 +152,7 @@ def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True
     model = fresh_model(config, recipe.train.seed)
     explained = model.latent.fit(clips, normalisation=config.latent_normalisation)  # the linear latent: PCA of the corpus' packed 4-frame 2x2 cells
     started = time.time()
+    record: dict = {}  # the denoiser stage's latest recipe.json, which the decoder stage extends
 
     def save(m: TinyBackend, step: int, losses: list[float]) -> None:
         meta = {
@@ -165,14 +166,14 @@ def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True
             **_loss_summary(losses, "final_train_loss_mean_last_100", "train_loss_every_50"),
             "command": f"motive-bench pretrain --steps {recipe.train.steps} --seed {recipe.train.seed}",
         }
-        _write(m, out_dir, meta)
+        record.update(_write(m, out_dir, meta))
         if snapshots and recipe.train.min_lr_ratio == 1.0:
             short = dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, steps=step), decoder=None)
             _write(m, out_dir / "snapshots" / f"step-{step:06d}", {**meta, "recipe": short.to_dict(), "config_hash": short.config_hash()})
 
     pretrain(model, clips, captions, recipe.train, save=save, progress=progress)
     if recipe.decoder is not None:
-        _decoder_stage(model, clips, recipe.decoder, out_dir, progress)
+        _decoder_stage(model, clips, recipe.decoder, out_dir, record, progress)
     return out_dir
 
 
@@ -197,19 +198,18 @@ def add_decoder(checkpoint: Path, decoder: DecoderTrainConfig, out_dir: Path, pr
     recipe = dataclasses.replace(recipe, decoder=decoder)
     model = TinyBackend.load(checkpoint)
     clips, _, _ = load_corpus(recipe, progress=progress)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / RECIPE_NAME).write_text(json.dumps({**meta, "recipe": recipe.to_dict(), "config_hash": recipe.config_hash()}, indent=2) + "\n")
-    _decoder_stage(model, clips, decoder, out_dir, progress)
+    _decoder_stage(model, clips, decoder, out_dir, {**meta, "recipe": recipe.to_dict(), "config_hash": recipe.config_hash()}, progress)
     return out_dir
 
 
-def _decoder_stage(model: TinyBackend, clips: torch.Tensor, cfg: DecoderTrainConfig, out_dir: Path, progress: bool) -> None:
-    """Pretraining's second stage: give ``model`` a fresh learned decoder, train it, and record it in ``out_dir``
-    (whose ``recipe.json`` holds the finished denoiser stage)."""
+def _decoder_stage(model: TinyBackend, clips: torch.Tensor, cfg: DecoderTrainConfig, out_dir: Path, record: dict,
+                   progress: bool) -> None:
+    """Pretraining's second stage: give ``model`` a fresh learned decoder, train it, and write it to ``out_dir``
+    with ``record`` (the finished denoiser stage's ``recipe.json``) extended by the stage."""
     started = time.time()
     model.set_decoder(fresh_decoder(model, cfg))
     losses = train_decoder(model, clips, cfg, progress=progress)
-    meta = json.loads((out_dir / RECIPE_NAME).read_text())
+    meta = dict(record)
     seconds = time.time() - started
     meta["decoder"] = {
         "steps_done": cfg.steps,
@@ -229,8 +229,9 @@ def _loss_summary(losses: list[float], last_name: str, curve_name: str) -> dict:
     }
 
 
-def _write(model: TinyBackend, out_dir: Path, meta: dict) -> None:
-    """Save ``model`` into ``out_dir`` and its ``recipe.json``: ``meta`` plus the weights' SHA-256 and parameter counts."""
+def _write(model: TinyBackend, out_dir: Path, meta: dict) -> dict:
+    """Save ``model`` into ``out_dir`` and its ``recipe.json``: ``meta`` plus the weights' SHA-256 and parameter
+    counts (returned)."""
     model.save(out_dir)
     meta = dict(meta)
     meta["weights_sha256"] = sha256_file(out_dir / "model.safetensors")
@@ -240,6 +241,7 @@ def _write(model: TinyBackend, out_dir: Path, meta: dict) -> None:
         **({"decoder": sum(p.numel() for p in model.decoder.parameters())} if model.decoder is not None else {}),
     }
     (out_dir / RECIPE_NAME).write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
 
 
 def cached_pretraining(recipe: PretrainRecipe, cache_dir: Path | None = None, force: bool = False, progress: bool = True) -> tuple[Path, bool]:
