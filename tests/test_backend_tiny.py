@@ -285,6 +285,8 @@ def test_report_writes_every_seed_set_and_its_spread(tmp_path):
     g = res["guidance"]["2.0"]
     assert res["seed_sets"] == 2 and len(g["one_object_per_seed_set"]) == 2
     assert g["one_object_share"] == pytest.approx(sum(g["one_object_per_seed_set"]) / 2)
+    for share, ci in ((g["one_object_share"], g["one_object_ci95"]), (g["moves_share"], g["moves_ci95"])):
+        assert ci[0] <= share <= ci[1]
     rows = (tmp_path / "sample_check.csv").read_text().splitlines()
     assert rows[0].startswith("prompt_id,category,colour,guidance,seed_set,seed") and len(rows) == 1 + 2 * 50
     assert {r.split(",")[4] for r in rows[1:]} == {"0", "1"}

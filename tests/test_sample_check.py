@@ -97,3 +97,35 @@ def test_unknown_category_is_an_error():
     t = sc.track(_frames(), RED)
     with pytest.raises(ValueError, match="unknown category"):
         sc.moves_as_category(dataclasses.replace(t, cx=np.arange(17.0), cy=np.arange(17.0)), "hover")
+
+
+def test_share_interval_matches_wilson_on_independent_videos():
+    """One seed set of independent videos: the bootstrap interval agrees with statsmodels' Wilson interval."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    passes = np.random.default_rng(3).random((1, 400)) < 0.78
+    lo, hi = sc.share_interval(passes)
+    w_lo, w_hi = proportion_confint(int(passes.sum()), passes.size, alpha=0.05, method="wilson")
+    assert lo < passes.mean() < hi
+    assert abs(lo - w_lo) < 0.01 and abs(hi - w_hi) < 0.01, ((lo, hi), (w_lo, w_hi))
+
+
+def test_share_interval_counts_prompts_not_videos():
+    """Seed sets that repeat each prompt's outcome add no information: the interval of 3 identical sets is
+    that of one set (a pooled interval over 150 videos would be narrower), and it is seeded."""
+    one = np.random.default_rng(4).random((1, 50)) < 0.7
+    three = np.repeat(one, 3, axis=0)
+    assert sc.share_interval(three) == sc.share_interval(one) == sc.share_interval(one)
+    lo, hi = sc.share_interval(one)
+    assert hi - lo > 0.2  # 50 prompts: about +-0.13
+    independent = np.random.default_rng(5).random((3, 50)) < 0.7
+    lo3, hi3 = sc.share_interval(independent)
+    assert hi3 - lo3 < hi - lo  # independent seed sets do narrow it
+
+
+def test_share_interval_degenerate_and_bad_input():
+    assert sc.share_interval(np.ones((3, 50), bool)) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="seed_sets, prompts"):
+        sc.share_interval(np.ones(50, bool))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        sc.share_interval(np.full((2, 5), 2.0))

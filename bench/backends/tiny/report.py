@@ -17,7 +17,8 @@ Writes, for the model at ``--checkpoint`` (default: the embedded one):
 
 Seed sets: set 0 uses each prompt's pinned seed, set ``j`` the pinned seed + ``j`` (``--seed-sets``,
 default 3), so each figure comes with its spread over independent draws of the same 50 prompts (one
-set of 50 moves by about +-0.07 from draw to draw).
+set of 50 moves by about +-0.07 from draw to draw), and with a 95% interval that resamples prompts
+(:func:`.sample_check.share_interval`: how far the share could move on other prompts like these).
 * ``results.json``: the summary figures and the settings that produced them.
 """
 
@@ -156,8 +157,12 @@ def main(argv: list[str] | None = None) -> int:
             idx = [i for i, tp in enumerate(prompts) if tp.category == c]
             per_cat[c] = {"one_object": float(one_a[:, idx].mean()), "moves": float(moves_a[:, idx].mean())}
         per_set_one, per_set_moves = one_a.mean(axis=1), moves_a.mean(axis=1)
+        one_ci, moves_ci = sample_check.share_interval(one_a), sample_check.share_interval(moves_a)
         summary["guidance"][str(g)] = {
             "one_object_share": float(per_set_one.mean()), "moves_share": float(per_set_moves.mean()),
+            # 95% prompt-cluster bootstrap intervals (sample_check.share_interval)
+            "one_object_ci95": [round(one_ci[0], 4), round(one_ci[1], 4)],
+            "moves_ci95": [round(moves_ci[0], 4), round(moves_ci[1], 4)],
             "one_object_per_seed_set": [round(float(x), 4) for x in per_set_one],
             "moves_per_seed_set": [round(float(x), 4) for x in per_set_moves],
             "seconds": round(secs, 1), "per_category": per_cat,
@@ -167,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         score = float(per_set_one.mean()) + float(per_set_moves.mean())
         if best is None or score > best[0]:
             best = (score, g, first, per_cat, first_why)
-        print(f"guidance {g}: one object {per_set_one.mean():.2f} ({per_set_one.min():.2f}-{per_set_one.max():.2f}), "
-              f"moves as category {per_set_moves.mean():.2f} ({per_set_moves.min():.2f}-{per_set_moves.max():.2f}) "
+        print(f"guidance {g}: one object {per_set_one.mean():.2f} (seed sets {per_set_one.min():.2f}-{per_set_one.max():.2f}, "
+              f"95% CI {one_ci[0]:.2f}-{one_ci[1]:.2f}), moves as category {per_set_moves.mean():.2f} (seed sets "
+              f"{per_set_moves.min():.2f}-{per_set_moves.max():.2f}, 95% CI {moves_ci[0]:.2f}-{moves_ci[1]:.2f}) "
               f"over {args.seed_sets} seed set(s) ({secs:.0f} s)")
     (out / "sample_check.csv").write_text("\n".join(rows_csv) + "\n")
 

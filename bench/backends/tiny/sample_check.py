@@ -27,6 +27,11 @@ Known answers: rendered ``plausible`` world clips pass both checks (see the test
 clips fail the motion check (measured on the 2,000 world-v3 corpus clips: plausible 0.88-0.97 colour,
 0.92-1.00 motion per category; static 0.00-0.08 motion; world-v2's were 0.92-0.99, 0.92-1.00 and 0.00-0.12).
 
+A share over a few seed sets of the same 50 prompts is not a share over 150 independent videos: a prompt
+the model cannot draw fails in every set. :func:`share_interval` therefore resamples prompts (each with all
+its seed sets), a cluster bootstrap, so the interval says how far the share could move on another draw of
+prompts like these.
+
 ``python -m bench.backends.tiny.report`` generates the 50 test prompts with the embedded model, applies
 these checks and writes both fractions to ``reports/tiny/``.
 """
@@ -174,3 +179,31 @@ def moves_as_category(t: Track, category: str, height: int = 32) -> bool:
         sp = t.spread[seen]
         return bool(sp.max() >= 1.5 * max(sp[0], 0.5) or t.objects.max() >= 2)
     raise ValueError(f"unknown category {category!r}")
+
+
+def share_interval(passes, confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval of a pass share over prompts: ``passes`` ``(seed_sets, prompts)`` bool or 0/1.
+
+    Each prompt's mean over its seed sets is one observation, and ``scipy.stats.bootstrap`` (percentile
+    method) resamples prompts, so a prompt's seed sets move together. The draws come from
+    ``numpy_rng(seed, "sample-check", "share-interval")``. When every prompt has the same mean the interval
+    is that mean on both sides.
+
+    Raises:
+        ValueError: ``passes`` is not 2-D with at least 2 prompts, or holds values outside [0, 1].
+    """
+    from scipy.stats import bootstrap
+
+    from curation.seeds import numpy_rng
+
+    a = np.asarray(passes, dtype=float)
+    if a.ndim != 2 or a.shape[1] < 2 or a.shape[0] < 1:
+        raise ValueError(f"share_interval needs passes of shape (seed_sets, prompts) with >= 2 prompts; got {a.shape}.")
+    if not np.all((a >= 0) & (a <= 1)):
+        raise ValueError("share_interval needs passes in [0, 1] (one bool per video); got values outside it.")
+    per_prompt = a.mean(axis=0)
+    if np.all(per_prompt == per_prompt[0]):
+        return float(per_prompt[0]), float(per_prompt[0])
+    res = bootstrap((per_prompt,), np.mean, confidence_level=confidence, n_resamples=n_resamples, method="percentile",
+                    rng=numpy_rng(seed, "sample-check", "share-interval"))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
