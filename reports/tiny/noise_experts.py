@@ -6,10 +6,12 @@ Three sub-commands, run from the repository root:
         continue the shipped checkpoint STEPS more steps of its recipe on sigma in [LO, HI] only
         (``TrainConfig.sigma_range``: the recipe's logit-normal law truncated to the band; fresh
         optimizer, EMA restarted from the checkpoint, batches of steps 12,000 onward) and save it.
-    python reports/tiny/noise_experts.py eval HIGH LOW B {val,test} GUIDANCE...
+    python reports/tiny/noise_experts.py eval HIGH LOW B {val,test} GUIDANCE... [heun] [learned]
         sample with HIGH's velocity while sigma > B and LOW's at or below (each with its own text
         encoder; ``base`` = the shipped checkpoint), 3 seed sets, and print the sample checks, the grain
         (mean |difference| of horizontally adjacent pixels, 0-255) and the one-object failure tally.
+        By default as session 5 measured: Euler, decoded by the linear latent; ``heun`` samples with the
+        default Heun rule and ``learned`` decodes with HIGH's learned decoder (session 10).
     python reports/tiny/noise_experts.py x0 {val,test}
         a diagnostic of the shipped checkpoint: stop its Euler sampler (guidance 5) at sigma <= s and take
         the denoiser's clean-video prediction ``z - sigma v`` as the video.
@@ -87,7 +89,7 @@ def train(steps, lo, hi, out, weights=None, label=None):
     json.dump({**meta, "steps_done": start + steps, "note": note}, open(f"{out}/recipe.json", "w"), indent=2)
 
 
-def evaluate(high, low, b, which, guidances):
+def evaluate(high, low, b, which, guidances, sampler="euler", linear_decode=True):
     model = TwoExperts(load(high), load(low), b)
     prompts = prompt_set(which)
     texts = [p.caption for p in prompts]
@@ -95,12 +97,13 @@ def evaluate(high, low, b, which, guidances):
         t0 = time.perf_counter()
         one, moves, grain, why = [], [], [], []
         for j in range(3):
-            u = _to_uint8(sample(model, texts, [p.seed + j for p in prompts], guidance=g, sampler="euler", linear_decode=True))  # as measured
+            u = _to_uint8(sample(model, texts, [p.seed + j for p in prompts], guidance=g, sampler=sampler, linear_decode=linear_decode))
             o, m = sample_check.check_prompts(u, prompts, reasons=why)
             one.append(o.mean()), moves.append(m.mean())
             grain.append(float(np.abs(np.diff(u.astype(np.float32), axis=-2)).mean()))
         tally = {k: why.count(k) for k in sample_check.ONE_OBJECT_FAILURES}
-        print(f"{which} {os.path.basename(high)} > {b} > {os.path.basename(low)}, guidance {g}: "
+        print(f"{which} {os.path.basename(high)} > {b} > {os.path.basename(low)}, guidance {g}, {sampler}, "
+              f"{'linear' if linear_decode else 'learned'} decode: "
               f"one {np.mean(one):.2f} ({min(one):.2f}-{max(one):.2f}) moves {np.mean(moves):.2f} "
               f"({min(moves):.2f}-{max(moves):.2f}) grain {np.mean(grain):.1f} {tally} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
@@ -143,7 +146,9 @@ if __name__ == "__main__":
     if cmd == "train":
         train(int(args[0]), float(args[1]), float(args[2]), args[3])
     elif cmd == "eval":
-        evaluate(args[0], args[1], float(args[2]), args[3], [float(g) for g in args[4:]])
+        flags = {"heun", "learned"}
+        evaluate(args[0], args[1], float(args[2]), args[3], [float(g) for g in args[4:] if g not in flags],
+                 sampler="heun" if "heun" in args else "euler", linear_decode="learned" not in args)
     elif cmd == "x0":
         x0_diagnostic(args[0])
     else:
