@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from bench.backends.registry import embedded_checkpoint
-from bench.backends.tiny.decoder import DecoderTrainConfig, fresh_decoder
+from bench.backends.tiny.decoder import DecoderTrainConfig, decoder_batch, fresh_decoder
 from bench.backends.tiny.model import TinyBackend
 from bench.backends.tiny.recipe import RECIPE_NAME, PretrainRecipe, load_corpus
 from bench.backends.tiny.train import to_unit, warmup_cosine
@@ -101,14 +101,9 @@ def train(work: Path, frac: float, pool_noise: float) -> None:
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     t0, losses = time.perf_counter(), []
     for step in range(cfg.steps):  # the shipped decoder stage, with part of each batch from the pool
-        g = torch_generator(cfg.seed, "pretrain-decoder", "batch", step)
-        idx = torch.randint(0, clips.shape[0], (cfg.batch_size,), generator=g)
-        clean = to_unit(clips[idx])
-        x = model.encode_video(clean)
-        a = cfg.noise_max * torch.rand(cfg.batch_size, generator=g)
-        z = x + a.view(-1, 1, 1, 1, 1) * torch.randn(x.shape, generator=g)
+        idx, clean, z, g = decoder_batch(model, clips, cfg, step)
         use = (torch.rand(cfg.batch_size, generator=g) < frac).view(-1, 1, 1, 1, 1)
-        zp = pooled[idx] + pool_noise * torch.rand(cfg.batch_size, 1, 1, 1, 1, generator=g) * torch.randn(x.shape, generator=g)
+        zp = pooled[idx] + pool_noise * torch.rand(cfg.batch_size, 1, 1, 1, 1, generator=g) * torch.randn(z.shape, generator=g)
         loss = nn.functional.mse_loss(dec.decode(model.latent, torch.where(use, zp, z)), clean)
         for group in opt.param_groups:
             group["lr"] = warmup_cosine(step, cfg.lr, cfg.warmup, cfg.steps, min_ratio=0.0)

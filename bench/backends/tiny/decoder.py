@@ -153,12 +153,30 @@ def fresh_decoder(model: "TinyBackend", cfg: DecoderTrainConfig) -> LatentDecode
         return LatentDecoder(c, f, cfg.width, cfg.blocks).to(model.device)
 
 
+def decoder_batch(model: "TinyBackend", clips_u8: torch.Tensor, cfg: DecoderTrainConfig, step: int):
+    """Step ``step``'s batch of the decoder stage: clean clips, their latents, and latent noise of a random
+    scale per clip (plus specks, if ``cfg.specks``). Returns ``(idx, clean, z, generator)``: the clip indices,
+    the clean clips in [-1, 1] (the target), the noisy latents (the input), and the step's generator, which
+    has made every draw so far."""
+    from .train import to_unit
+
+    g = torch_generator(cfg.seed, "pretrain-decoder", "batch", step)
+    idx = torch.randint(0, clips_u8.shape[0], (cfg.batch_size,), generator=g)
+    clean = to_unit(clips_u8[idx])
+    x = model.encode_video(clean)
+    a = cfg.noise_max * torch.rand(cfg.batch_size, generator=g)
+    z = x + a.view(-1, 1, 1, 1, 1) * torch.randn(x.shape, generator=g)
+    if cfg.specks > 0:  # residue the denoiser draws as structure: specks painted in before encoding
+        z = z + model.encode_video(paint_specks(clean, cfg.specks, g)) - x
+    return idx, clean, z, g
+
+
 def train_decoder(model: "TinyBackend", clips_u8: torch.Tensor, cfg: DecoderTrainConfig, progress: bool = True) -> list[float]:
     """Train ``model.decoder`` in place on ``clips_u8`` ``(N, 3, F, H, W)`` uint8; returns every step's loss.
 
     The fitted latent, the text encoder and the denoiser are read, never changed.
     """
-    from .train import to_unit, warmup_cosine
+    from .train import warmup_cosine
 
     if model.decoder is None:
         raise ValueError("this tiny model has no learned decoder; build it with TinyConfig(decoder_width=...) first.")
@@ -169,19 +187,10 @@ def train_decoder(model: "TinyBackend", clips_u8: torch.Tensor, cfg: DecoderTrai
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
-    n = clips_u8.shape[0]
     losses: list[float] = []
     bar = tqdm(range(cfg.steps), desc="pretrain tiny decoder", disable=not progress)
     for step in bar:
-        # --- a batch: clean clips, their latents, and latent noise of a random scale per clip
-        g = torch_generator(cfg.seed, "pretrain-decoder", "batch", step)
-        idx = torch.randint(0, n, (cfg.batch_size,), generator=g)
-        clean = to_unit(clips_u8[idx])
-        x = model.encode_video(clean)
-        a = cfg.noise_max * torch.rand(cfg.batch_size, generator=g)
-        z = x + a.view(-1, 1, 1, 1, 1) * torch.randn(x.shape, generator=g)
-        if cfg.specks > 0:  # residue the denoiser draws as structure: specks painted in before encoding
-            z = z + model.encode_video(paint_specks(clean, cfg.specks, g)) - x
+        idx, clean, z, _ = decoder_batch(model, clips_u8, cfg, step)
 
         # --- reconstruct the clean clip from the noisy latent
         video = dec.decode(model.latent, z)
