@@ -180,6 +180,19 @@ def test_the_caption_names_the_fifth_of_the_frame_where_the_object_starts(corpus
         dataclasses.replace(corpus[0], params={}).caption
 
 
+def test_without_place_drops_exactly_the_start_place_phrase(corpus):
+    from bench.world.captions import PLACES, without_place
+
+    for spec in corpus[:100]:
+        place = next(p for p in sorted(PLACES, key=len, reverse=True) if f" {p} " in spec.caption)
+        assert without_place(spec.caption) == spec.caption.replace(f" {place} ", " ")
+        assert not any(f" {p} " in without_place(spec.caption) for p in PLACES)
+    # "at the far left" is taken out whole, not as "at the" + "far left" leftovers
+    assert without_place("a red ball rolls at the far left on a plain gray background") == "a red ball rolls on a plain gray background"
+    assert without_place("a red ball rolls on a plain gray background") == "a red ball rolls on a plain gray background"
+    assert without_place("") == ""
+
+
 def test_vocabulary_covers_every_caption_and_prompt(corpus):
     vocab = set(vocabulary())
     assert len(vocab) < 100 and vocabulary() == sorted(vocab)

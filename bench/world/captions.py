@@ -84,6 +84,17 @@ def prompt_text(category: str, appearance: Appearance, place: str) -> str:
     return f"{caption(category, appearance, place)}, {CUES[category]}"
 
 
+def without_place(text: str) -> str:
+    """``text`` with its start-place phrase (one of :data:`PLACES`) taken out, or ``text`` itself when it names
+    none: ``"a red ball rolls at the left on a ..."`` -> ``"a red ball rolls on a ..."``. The tiny sampler's
+    place guidance contrasts a prompt with this (:mod:`bench.backends.tiny.sampler`)."""
+    for place in sorted(PLACES, key=len, reverse=True):  # "at the far left" before "at the left"
+        phrase = f" {place} "
+        if phrase in text:
+            return text.replace(phrase, " ", 1)
+    return text
+
+
 def words(text: str) -> list[str]:
     """Lower-case word tokens of a caption or prompt (punctuation dropped), in order."""
     return re.findall(r"[a-z]+", text.lower())
