@@ -146,6 +146,37 @@ def test_guidance_above_limits_guidance_to_high_noise():
     assert not torch.allclose(half, guided) and not torch.allclose(half, plain)
 
 
+def test_place_guidance_contrasts_the_prompt_with_itself_without_its_start_place(monkeypatch):
+    from bench.backends.tiny.sampler import sample
+
+    places = ("at", "the", "left", "far", "in", "middle")
+    cfg = TinyConfig(vocabulary=VOCAB + places, frames=9, height=16, width=16, latent_channels=4, block_out_channels=(16, 16),
+                     text_width=16, text_layers=1, text_heads=2, attention_head_dim=8, norm_num_groups=8)
+    m = fresh_model(cfg, 0)
+    with torch.no_grad():
+        m.denoiser.unet.conv_out.weight.normal_(0.0, 0.05, generator=torch.Generator().manual_seed(0))
+    p, s = ["a red ball falls at the far left on a gray background"], [1]
+    off = sample(m, p, s, steps=4, guidance=3.0)
+    on = sample(m, p, s, steps=4, guidance=3.0, place_guidance=1.0)
+    assert not torch.allclose(on, off, atol=1e-4)
+    assert torch.equal(sample(m, p, s, steps=4, guidance=3.0, place_guidance=1.0, place_guidance_above=1.0), off)  # never applied
+    # a prompt that names no place gets no place term
+    q = ["a red ball falls on a gray background"]
+    assert torch.equal(sample(m, q, s, steps=4, guidance=3.0, place_guidance=2.0), sample(m, q, s, steps=4, guidance=3.0))
+    # the formula, read off one Euler step from sigma 1 (z_0 = z_1 - v) with the decode made the identity
+    monkeypatch.setattr(m, "decode_latents", lambda z, linear=False: z)
+    from bench.backends.tiny.sampler import initial_noise
+
+    z = initial_noise(m, s)
+    t = torch.full((1,), 1000.0)
+    v, v_null, v_placeless = (m.velocity(z, t, m.encode_prompt([x])) for x in (p[0], "", q[0]))
+    want = z - (v_null + 3.0 * ((v - v_null) + 0.5 * (v - v_placeless)))
+    got = sample(m, p, s, steps=1, guidance=3.0, sampler="euler", place_guidance=0.5)
+    assert torch.allclose(got, want, atol=1e-5)
+    with pytest.raises(BackendError, match="place_guidance=-1.0.*>= 0"):
+        sample(m, p, s, steps=1, place_guidance=-1.0)
+
+
 def test_guidance_variants_reduce_to_plain_guidance_and_do_what_they_say():
     from bench.backends.tiny.sampler import guide
 

@@ -173,14 +173,16 @@ class TinyBackend:
     # ----- generation --------------------------------------------------------------------------
     def generate(
         self, prompts: list[str], seeds: list[int], steps: int = 30, guidance: float = 1.0, sampler: str = "heun",
-        linear_decode: bool = False,
+        linear_decode: bool = False, place_guidance: float = 0.0, place_guidance_above: float = 0.0,
     ) -> torch.Tensor:
         """One video per (prompt, seed): ``(B, 3, F, H, W)`` float32 in [-1, 1]; see :mod:`.sampler`
         (``sampler``: ``"heun"``, the ODE by Heun's rule, ``"euler"``, the same ODE by Euler's, or
-        ``"stochastic"``, re-noising every step; ``linear_decode``: skip the learned decoder)."""
+        ``"stochastic"``, re-noising every step; ``linear_decode``: skip the learned decoder;
+        ``place_guidance``: weight of the contrast with the prompt without its start place, 0 = off)."""
         from .sampler import sample
 
-        return sample(self, prompts, seeds, steps=steps, guidance=guidance, sampler=sampler, linear_decode=linear_decode)
+        return sample(self, prompts, seeds, steps=steps, guidance=guidance, sampler=sampler, linear_decode=linear_decode,
+                      place_guidance=place_guidance, place_guidance_above=place_guidance_above)
 
     # ----- persistence -------------------------------------------------------------------------
     def state_dict(self) -> dict[str, torch.Tensor]:

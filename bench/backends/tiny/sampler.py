@@ -26,16 +26,29 @@ the video for (prompt, seed) is the same whatever batch it is in and whatever ra
 Guidance: ``v = v_null + g (v_prompt - v_null)`` with the null prompt ``""``; ``g = 1`` skips the
 null pass. ``guidance_above = s`` applies it only while sigma > s (a "limited interval"; 0, the default,
 applies it at every step).
+
+Place guidance (``place_guidance = w``, off by default) is a second, narrower contrast, composed with the first
+as in Liu et al. 2022 (composable diffusion): the prompt's velocity is first pushed away from that of the same
+prompt without its start-place phrase (:func:`bench.world.captions.without_place`),
+``v <- v_prompt + w (v_prompt - v_placeless)``, and classifier-free guidance then acts on the result, so the
+place term is scaled by ``g`` too: ``v_null + g ((v_prompt - v_null) + w (v_prompt - v_placeless))``. A prompt
+that names no place gets no place term. ``place_guidance_above`` limits it to sigma above a level, like
+``guidance_above``. Why: a small model that has to place one object often hedges between candidate places and
+draws it twice, or faintly at both; sharpening just the place clause makes it commit (on the validation prompts
+the one-object share rose from 0.79 to 0.86 at guidance 5, ``reports/tiny/README.md``). It costs one more model
+evaluation per guided step.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import torch
 from diffusers import FlowMatchEulerDiscreteScheduler, FlowMatchHeunDiscreteScheduler
 
 from bench.errors import BackendError
+from bench.world.captions import without_place
 from curation.seeds import torch_generator
 
 SAMPLERS = ("euler", "heun", "stochastic")
@@ -85,6 +98,8 @@ def sample(
     guidance_rescale: float = 0.0,
     guidance_parallel: float = 1.0,
     linear_decode: bool = False,
+    place_guidance: float = 0.0,
+    place_guidance_above: float = 0.0,
 ) -> torch.Tensor:
     """Generate one video per (prompt, seed).
 
@@ -102,6 +117,9 @@ def sample(
             prediction (adaptive projected guidance with eta = this; 1: plain guidance).
         linear_decode: decode by the linear latent alone, skipping a learned decoder (as every figure
             recorded before the decoder existed was decoded).
+        place_guidance: weight ``w`` of the contrast with the prompt without its start place (module
+            docstring; 0: off).
+        place_guidance_above: apply the place contrast only at sigma > this (0: every step).
 
     Returns:
         ``(B, 3, F, H, W)`` float32 in [-1, 1].
@@ -112,11 +130,14 @@ def sample(
         raise BackendError(f"generate got steps={steps}; use at least 1 solver step.")
     if sampler not in SAMPLERS:
         raise BackendError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}.")
+    if not math.isfinite(place_guidance) or place_guidance < 0:
+        raise BackendError(f"generate got place_guidance={place_guidance}; use a finite weight >= 0 (0 turns it off).")
     out = []
     for lo in range(0, len(prompts), batch_size):
         p, s = prompts[lo : lo + batch_size], seeds[lo : lo + batch_size]
         emb = backend.encode_prompt(list(p))
         null = backend.encode_prompt([""] * len(p)) if guidance != 1.0 else None
+        placeless = backend.encode_prompt([without_place(x) for x in p]) if place_guidance else None
         z = initial_noise(backend, list(s))
         stochastic = sampler == "stochastic"
         gens = [torch_generator(int(x), "tiny", "generate", "step-noise") for x in s] if stochastic else None
@@ -128,6 +149,8 @@ def sample(
         for t in scheduler.timesteps:
             tt = t.expand(z.shape[0]).to(z.dtype)
             v = backend.velocity(z, tt, emb)
+            if placeless is not None and t / 1000 > place_guidance_above:
+                v = v + place_guidance * (v - backend.velocity(z, tt, placeless))
             if null is not None and t / 1000 > guidance_above:
                 v = guide(v, backend.velocity(z, tt, null), z, float(t) / 1000, guidance, guidance_rescale, guidance_parallel)
             z = scheduler.step(v, t, z, generator=gens).prev_sample
