@@ -34,9 +34,11 @@ prompt without its start-place phrase (:func:`bench.world.captions.without_place
 place term is scaled by ``g`` too: ``v_null + g ((v_prompt - v_null) + w (v_prompt - v_placeless))``. A prompt
 that names no place gets no place term. ``place_guidance_above`` limits it to sigma above a level, like
 ``guidance_above``. Why: a small model that has to place one object often hedges between candidate places and
-draws it twice, or faintly at both; sharpening just the place clause makes it commit (on the validation prompts
-the one-object share rose from 0.79 to 0.86 at guidance 5, ``reports/tiny/README.md``). It costs one more model
-evaluation per guided step.
+draws it twice, or faintly at both, and sharpening just the place clause makes it commit. On the validation
+prompts the one-object share rose from 0.79 to 0.86 at guidance 5. On the test prompts it rose only from 0.78 to
+0.79, while the motion share fell from 0.61 to 0.58 (the place words also hold later frames at the start place),
+so it is off by default (``reports/tiny/README.md``, session 11). It costs one more model evaluation per step
+where it applies.
 """
 
 from __future__ import annotations
