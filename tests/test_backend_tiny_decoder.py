@@ -77,6 +77,25 @@ def test_training_is_seeded_leaves_the_rest_alone_and_cleans_noisy_latents():
     assert err(linear=False) < 0.8 * err(linear=True), (err(False), err(True))
 
 
+def test_the_inputs_hook_replaces_what_is_decoded_and_only_that():
+    data = blobs(16)
+    cfg = dataclasses.replace(SMALL, steps=5)
+
+    def run(inputs=None):
+        m = small()
+        m.latent.fit(data)
+        m.set_decoder(fresh_decoder(m, cfg))
+        seen = []
+        hook = None if inputs is None else (lambda idx, z, g: seen.append(idx) or inputs(idx, z, g))
+        return train_decoder(m, data, cfg, progress=False, inputs=hook), seen
+
+    plain, _ = run()
+    same, seen = run(lambda idx, z, g: z)
+    assert same == plain and len(seen) == 5 and all(len(i) == cfg.batch_size for i in seen)
+    zeros, _ = run(lambda idx, z, g: torch.zeros_like(z))
+    assert zeros != plain
+
+
 def test_denoiser_training_leaves_a_decoder_untouched():
     m = small()
     m.latent.fit(blobs(8))

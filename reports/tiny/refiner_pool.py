@@ -21,13 +21,12 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from bench.backends.registry import embedded_checkpoint
-from bench.backends.tiny.decoder import DecoderTrainConfig, decoder_batch, fresh_decoder
+from bench.backends.tiny.decoder import DecoderTrainConfig, fresh_decoder, train_decoder
 from bench.backends.tiny.model import TinyBackend
 from bench.backends.tiny.recipe import RECIPE_NAME, PretrainRecipe, load_corpus
-from bench.backends.tiny.train import to_unit, warmup_cosine
+from bench.backends.tiny.train import to_unit
 from curation.seeds import torch_generator
 
 GUIDANCE, GRID = 5.0, torch.linspace(1, 0, 31)
@@ -93,25 +92,14 @@ def train(work: Path, frac: float, pool_noise: float) -> None:
     pooled = torch.empty((clips.shape[0], *parts[0]["latents"].shape[1:]))
     for p in parts:
         pooled[p["index"]] = p["latents"]
-    dec = model.decoder
-    dec.train()
-    params = list(dec.parameters())
-    for p in params:
-        p.requires_grad_(True)
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
-    t0, losses = time.perf_counter(), []
-    for step in range(cfg.steps):  # the shipped decoder stage, with part of each batch from the pool
-        idx, clean, z, g = decoder_batch(model, clips, cfg, step)
+
+    def with_pool(idx, z, g):  # the shipped decoder stage, with part of each batch from the pool
         use = (torch.rand(cfg.batch_size, generator=g) < frac).view(-1, 1, 1, 1, 1)
         zp = pooled[idx] + pool_noise * torch.rand(cfg.batch_size, 1, 1, 1, 1, generator=g) * torch.randn(z.shape, generator=g)
-        loss = nn.functional.mse_loss(dec.decode(model.latent, torch.where(use, zp, z)), clean)
-        for group in opt.param_groups:
-            group["lr"] = warmup_cosine(step, cfg.lr, cfg.warmup, cfg.steps, min_ratio=0.0)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    dec.eval()
+        return torch.where(use, zp, z)
+
+    t0 = time.perf_counter()
+    losses = train_decoder(model, clips, cfg, progress=False, inputs=with_pool)
     name = f"pool-f{frac:g}-n{pool_noise:g}"
     model.save(work / name)
     print(f"{name}: {time.perf_counter() - t0:.0f} s, final loss {sum(losses[-100:]) / 100:.5f}", flush=True)

@@ -171,10 +171,14 @@ def decoder_batch(model: "TinyBackend", clips_u8: torch.Tensor, cfg: DecoderTrai
     return idx, clean, z, g
 
 
-def train_decoder(model: "TinyBackend", clips_u8: torch.Tensor, cfg: DecoderTrainConfig, progress: bool = True) -> list[float]:
+def train_decoder(model: "TinyBackend", clips_u8: torch.Tensor, cfg: DecoderTrainConfig, progress: bool = True,
+                  inputs=None) -> list[float]:
     """Train ``model.decoder`` in place on ``clips_u8`` ``(N, 3, F, H, W)`` uint8; returns every step's loss.
 
-    The fitted latent, the text encoder and the denoiser are read, never changed.
+    The fitted latent, the text encoder and the denoiser are read, never changed. ``inputs``, if given, is
+    called as ``inputs(idx, z, g)`` on each :func:`decoder_batch` and returns the latents to decode instead of
+    ``z`` (an experiment's hook: ``reports/tiny/refiner_pool.py`` swaps in the denoiser's own round trips);
+    drawing from ``g`` there continues the batch's stream.
     """
     from .train import warmup_cosine
 
@@ -190,7 +194,9 @@ def train_decoder(model: "TinyBackend", clips_u8: torch.Tensor, cfg: DecoderTrai
     losses: list[float] = []
     bar = tqdm(range(cfg.steps), desc="pretrain tiny decoder", disable=not progress)
     for step in bar:
-        idx, clean, z, _ = decoder_batch(model, clips_u8, cfg, step)
+        idx, clean, z, g = decoder_batch(model, clips_u8, cfg, step)
+        if inputs is not None:
+            z = inputs(idx, z, g)
 
         # --- reconstruct the clean clip from the noisy latent
         video = dec.decode(model.latent, z)
