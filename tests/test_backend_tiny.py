@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -358,3 +359,32 @@ def test_failure_sheet_draws_rows_and_says_when_there_are_none(tmp_path):
     failure_sheet([("p0 bounce: several objects in frame 0", video, video[..., 0] > 128)] * 2, tmp_path / "a.png")
     failure_sheet([], tmp_path / "b.png")
     assert (tmp_path / "a.png").stat().st_size > 0 and (tmp_path / "b.png").stat().st_size > 0
+
+
+def test_position_channels_append_x_and_y_after_the_latent_and_are_recorded_only_when_chosen():
+    from bench.backends.tiny.recipe import PretrainRecipe
+
+    plain = small(seed=3)
+    cfg = dataclasses.replace(plain.config, position_channels=2)
+    placed = TinyBackend(cfg)
+    unet, ref = placed.denoiser.unet, plain.denoiser.unet
+    assert unet.conv_in.in_channels == ref.conv_in.in_channels + 2
+    grid = placed.denoiser.positions[0]  # (2, H', W'): x varies along the width, y along the height
+    assert torch.equal(grid[0, 0], torch.linspace(-1, 1, grid.shape[-1])) and torch.equal(grid[1, :, 0], grid[0, 0])
+    assert "denoiser.positions" not in placed.state_dict()  # a constant, not a weight
+    # with zero weights on the two new input channels, the model is the plain one: so they come last
+    state = dict(plain.state_dict())
+    w = state["denoiser.unet.conv_in.weight"]
+    state["denoiser.unet.conv_in.weight"] = torch.cat([w, torch.zeros_like(w[:, :2])], dim=1)
+    placed.load_state_dict(state)
+    lat, t, emb = torch.randn(2, *plain.latent_geometry.latent_shape(9, 16, 16)), torch.tensor([400.0]), plain.encode_prompt(["a red ball", "a blue box"])
+    with torch.no_grad():
+        assert torch.equal(placed.velocity(lat, t, emb), plain.velocity(lat, t, emb))
+        state["denoiser.unet.conv_in.weight"][:, -2:] = 0.1
+        placed.load_state_dict(state)
+        assert not torch.allclose(placed.velocity(lat, t, emb), plain.velocity(lat, t, emb))
+    assert TinyConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert "position_channels" not in plain.config.to_dict() and "position_channels" not in PretrainRecipe().to_dict()
+    assert PretrainRecipe(position_channels=2).config_hash() != PretrainRecipe().config_hash()
+    with pytest.raises(ValueError, match="position_channels"):
+        PretrainRecipe(position_channels=1)

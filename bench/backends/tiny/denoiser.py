@@ -9,6 +9,11 @@ The output is preconditioned (:func:`preconditioning`): ``v = c_skip z + c_out U
 
 Chosen by measurement on this CPU (see ``reports/tiny/README.md``): attention only at the coarsest level,
 one ResNet layer per block, a first level (64) at least as wide as the 60 stacked latent channels.
+
+``position_channels = 2`` (off by default) appends two constant input channels, the x and y of each latent
+pixel in [-1, 1] (CoordConv, Liu et al. 2018). Without them the UNet is translation-equivariant up to its
+zero padding, and the prompt, which enters as a per-channel bias, names a place ("at the left") that the
+network can only find through the padding.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ class DenoiserConfig:
     layers_per_block: int = 1
     norm_num_groups: int = 16
     attention_head_dim: int = 32
+    position_channels: int = 0  # 0, or 2: x and y coordinate channels appended to the UNet's input
+
+    def __post_init__(self) -> None:
+        if self.position_channels not in (0, 2):
+            raise ValueError(f"position_channels={self.position_channels}: use 0 (none) or 2 (x and y).")
 
     @property
     def emb_dim(self) -> int:
@@ -44,7 +54,7 @@ def build_unet(cfg: DenoiserConfig) -> UNet2DModel:
     channels = cfg.latent_channels * cfg.latent_frames
     return UNet2DModel(
         sample_size=cfg.latent_size,
-        in_channels=channels,
+        in_channels=channels + cfg.position_channels,
         out_channels=channels,
         block_out_channels=tuple(cfg.block_out_channels),
         layers_per_block=cfg.layers_per_block,
@@ -66,13 +76,20 @@ class FramesAsChannels(nn.Module):
         # zero output layer: at initialisation the velocity is the linear guess c_skip * z
         nn.init.zeros_(self.unet.conv_out.weight)
         nn.init.zeros_(self.unet.conv_out.bias)
+        if cfg.position_channels:
+            ramp = torch.linspace(-1.0, 1.0, cfg.latent_size)
+            grid = torch.stack([ramp.expand(cfg.latent_size, -1), ramp[:, None].expand(-1, cfg.latent_size)])
+            self.register_buffer("positions", grid[None], persistent=False)  # (1, 2, H', W'): x, then y
 
     def forward(self, latents: torch.Tensor, t: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         b, c, f, h, w = latents.shape
         assert (c, f) == (self.cfg.latent_channels, self.cfg.latent_frames), latents.shape
         t = t.to(latents.dtype).reshape(-1).expand(b) if t.numel() == 1 else t.to(latents.dtype)
         c_in, c_skip, c_out = preconditioning(t / 1000.0)
-        out = self.unet((c_in * latents).reshape(b, c * f, h, w), t, class_labels=emb).sample
+        x = (c_in * latents).reshape(b, c * f, h, w)
+        if self.cfg.position_channels:
+            x = torch.cat([x, self.positions.to(x.dtype).expand(b, -1, -1, -1)], dim=1)
+        out = self.unet(x, t, class_labels=emb).sample
         return c_skip * latents + c_out * out.reshape(b, c, f, h, w)
 
 

@@ -55,6 +55,7 @@ class TinyConfig:
     layers_per_block: int = 1
     norm_num_groups: int = 16
     attention_head_dim: int = 32
+    position_channels: int = 0  # 2: x/y coordinate channels into the denoiser (DenoiserConfig.position_channels)
     decoder_width: int = 0  # 0: decode by the linear latent alone; > 0: add a learned LatentDecoder this wide
     decoder_blocks: int = 3
     world_version: str | None = None
@@ -70,13 +71,14 @@ class TinyConfig:
             layers_per_block=self.layers_per_block,
             norm_num_groups=self.norm_num_groups,
             attention_head_dim=self.attention_head_dim,
+            position_channels=self.position_channels,
         )
 
     def geometry(self) -> LatentGeometry:
         return LinearLatent(self.latent_channels).geometry
 
     def to_dict(self) -> dict:
-        return asdict_omitting_defaults(self, ("latent_normalisation", "decoder_width", "decoder_blocks"))  # older configs stay byte-identical
+        return asdict_omitting_defaults(self, ("latent_normalisation", "position_channels", "decoder_width", "decoder_blocks"))  # older configs stay byte-identical
 
     @classmethod
     def from_dict(cls, d: dict) -> "TinyConfig":

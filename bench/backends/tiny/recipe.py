@@ -53,10 +53,11 @@ class PretrainRecipe:
     text_width: int = 64
     latent_channels: int = 12
     latent_normalisation: str = "channel"  # "channel" (whitened) or "global" (one scale): LinearLatent.fit
+    position_channels: int = 0  # 2: coordinate channels into the denoiser (DenoiserConfig.position_channels)
     decoder: DecoderTrainConfig | None = None  # the learned-decoder stage; None: decode by the linear latent alone
 
     def to_dict(self) -> dict:
-        d = asdict_omitting_defaults(self, ("latent_normalisation", "decoder"))  # older recipes keep their hash
+        d = asdict_omitting_defaults(self, ("latent_normalisation", "position_channels", "decoder"))  # older recipes keep their hash
         d.pop("train")
         d["train"] = self.train.to_dict()
         if self.decoder is not None:
@@ -65,12 +66,14 @@ class PretrainRecipe:
         return d
 
     def __post_init__(self) -> None:
+        from .denoiser import DenoiserConfig
         from .latent import NORMALISATIONS
 
         if self.latent_normalisation not in NORMALISATIONS:  # checked before any corpus is rendered
             raise ValueError(
                 f"latent_normalisation={self.latent_normalisation!r}: choose one of {', '.join(NORMALISATIONS)}."
             )
+        DenoiserConfig(position_channels=self.position_channels)  # raises on a bad value, also before rendering
 
     @classmethod
     def from_dict(cls, d: dict) -> "PretrainRecipe":
@@ -123,6 +126,7 @@ def load_corpus(recipe: PretrainRecipe, progress: bool = True) -> tuple[torch.Te
         text_width=recipe.text_width,
         latent_channels=recipe.latent_channels,
         latent_normalisation=recipe.latent_normalisation,
+        position_channels=recipe.position_channels,
         world_version=WORLD_VERSION,
     )
     return clips, captions, config
