@@ -362,6 +362,7 @@ def test_failure_sheet_draws_rows_and_says_when_there_are_none(tmp_path):
 
 
 def test_position_channels_append_x_and_y_after_the_latent_and_are_recorded_only_when_chosen():
+    from bench.backends.tiny.denoiser import coordinate_channels
     from bench.backends.tiny.recipe import PretrainRecipe
 
     plain = small(seed=3)
@@ -369,9 +370,9 @@ def test_position_channels_append_x_and_y_after_the_latent_and_are_recorded_only
     placed = TinyBackend(cfg)
     unet, ref = placed.denoiser.unet, plain.denoiser.unet
     assert unet.conv_in.in_channels == ref.conv_in.in_channels + 2
-    grid = placed.denoiser.positions[0]  # (2, H', W'): x varies along the width, y along the height
-    assert torch.equal(grid[0, 0], torch.linspace(-1, 1, grid.shape[-1])) and torch.equal(grid[1, :, 0], grid[0, 0])
-    assert "denoiser.positions" not in placed.state_dict()  # a constant, not a weight
+    grid = coordinate_channels(3, 5, torch.zeros(()))[0]  # (2, H', W'): x varies along the width, y along the height
+    assert torch.equal(grid[0, 1], torch.linspace(-1, 1, 5)) and torch.equal(grid[1, :, 4], torch.linspace(-1, 1, 3))
+    assert set(placed.state_dict()) == set(plain.state_dict())  # constants, not weights
     # with zero weights on the two new input channels, the model is the plain one: so they come last
     state = dict(plain.state_dict())
     w = state["denoiser.unet.conv_in.weight"]

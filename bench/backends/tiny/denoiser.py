@@ -77,10 +77,6 @@ class FramesAsChannels(nn.Module):
         # zero output layer: at initialisation the velocity is the linear guess c_skip * z
         nn.init.zeros_(self.unet.conv_out.weight)
         nn.init.zeros_(self.unet.conv_out.bias)
-        if cfg.position_channels:
-            ramp = torch.linspace(-1.0, 1.0, cfg.latent_size)
-            grid = torch.stack([ramp.expand(cfg.latent_size, -1), ramp[:, None].expand(-1, cfg.latent_size)])
-            self.register_buffer("positions", grid[None], persistent=False)  # (1, 2, H', W'): x, then y
 
     def forward(self, latents: torch.Tensor, t: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         b, c, f, h, w = latents.shape
@@ -89,9 +85,16 @@ class FramesAsChannels(nn.Module):
         c_in, c_skip, c_out = preconditioning(t / 1000.0)
         x = (c_in * latents).reshape(b, c * f, h, w)
         if self.cfg.position_channels:
-            x = torch.cat([x, self.positions.to(x.dtype).expand(b, -1, -1, -1)], dim=1)
+            x = torch.cat([x, coordinate_channels(h, w, x).expand(b, -1, -1, -1)], dim=1)
         out = self.unet(x, t, class_labels=emb).sample
         return c_skip * latents + c_out * out.reshape(b, c, f, h, w)
+
+
+def coordinate_channels(h: int, w: int, like: torch.Tensor) -> torch.Tensor:
+    """``(1, 2, h, w)``: the x (varying along the width) and y of each latent pixel, in [-1, 1]."""
+    x = torch.linspace(-1.0, 1.0, w, dtype=like.dtype, device=like.device)
+    y = torch.linspace(-1.0, 1.0, h, dtype=like.dtype, device=like.device)
+    return torch.stack([x.expand(h, w), y[:, None].expand(h, w)])[None]
 
 
 def preconditioning(sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
