@@ -129,3 +129,21 @@ def test_share_interval_degenerate_and_bad_input():
         sc.share_interval(np.ones(50, bool))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         sc.share_interval(np.full((2, 5), 2.0))
+
+
+def test_check_seed_sets_draws_each_set_at_the_pinned_seed_plus_its_index(queries):
+    specs, videos = queries
+    prompts = specs[:3]
+    calls: list[list[int]] = []
+
+    def generate(seeds):  # set 0: the renders themselves; set 1: empty frames
+        calls.append(list(seeds))
+        return videos[:3] if len(calls) == 1 else np.stack([_frames()] * 3)
+
+    reasons: list[str] = []
+    one, moves = sc.check_seed_sets(generate, prompts, 2, reasons=reasons)
+    assert calls == [[p.seed for p in prompts], [p.seed + 1 for p in prompts]]
+    assert one.shape == moves.shape == (2, 3)
+    first = sc.check_prompts(videos[:3], prompts)
+    assert (one[0] == first[0]).all() and (moves[0] == first[1]).all() and not one[1].any()
+    assert reasons[3:] == ["no object in frame 0"] * 3

@@ -23,7 +23,6 @@ import numpy as np
 import torch
 
 from bench.backends.tiny import sample_check
-from bench.backends.tiny.decoder import LatentDecoder
 from bench.backends.tiny.model import TinyBackend
 from bench.backends.tiny.report import _to_uint8
 from bench.backends.tiny.sampler import sample
@@ -71,12 +70,10 @@ def mirror_member(model, orthogonal=False):
 
 
 def shares(model, guidance, sets):
-    prompts = validation_prompts()
-    one, moves, t0 = [], [], time.time()
-    for k in range(sets):
-        o, m = sample_check.check_prompts(_to_uint8(sample(model, [p.caption for p in prompts], [p.seed + k for p in prompts],
-                                                           guidance=guidance)), prompts)
-        one.append(o.mean()), moves.append(m.mean())
+    prompts, t0 = validation_prompts(), time.time()
+    texts = [p.caption for p in prompts]
+    one, moves = (a.mean(1) for a in sample_check.check_seed_sets(
+        lambda seeds: _to_uint8(sample(model, texts, seeds, guidance=guidance)), prompts, sets))
     return f"one object {np.mean(one):.3f} ({min(one):.2f}-{max(one):.2f}), moves {np.mean(moves):.3f} ({time.time() - t0:.0f} s)"
 
 
@@ -87,9 +84,7 @@ def main(cmd, *args):
         for k, v in shipped.state_dict().items():
             if k.startswith("latent.") and not torch.allclose(v, model.state_dict()[k], atol=1e-4):
                 raise SystemExit(f"{k} differs from the shipped latent: the shipped decoder does not fit this run")
-        d, c = model.config.denoiser(), shipped.config
-        model.set_decoder(LatentDecoder(d.latent_channels, d.latent_frames, c.decoder_width, c.decoder_blocks))
-        model.load_state_dict({**model.state_dict(), **{k: v for k, v in shipped.state_dict().items() if k.startswith("decoder.")}})
+        model.set_decoder(shipped.decoder)
         model.save(args[1])
         return print("saved", args[1])
     plain = lambda text: text  # noqa: E731

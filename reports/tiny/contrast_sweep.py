@@ -119,11 +119,8 @@ K = int(sys.argv[1])
 for arg in sys.argv[2:]:
     o = {k: float(v) for k, _, v in (x.partition("=") for x in arg.split(","))}
     t0 = time.perf_counter()
-    one, moves, why = [], [], []
-    for j in range(K):
-        reasons: list[str] = []
-        a, b = sample_check.check_prompts(_to_uint8(generate([p.seed + j for p in prompts], o)), prompts, reasons=reasons)
-        one.append(a.mean()), moves.append(b.mean()), why.extend(reasons)
+    why: list[str] = []
+    one, moves = (a.mean(1) for a in sample_check.check_seed_sets(lambda seeds: _to_uint8(generate(seeds, o)), prompts, K, reasons=why))
     fails = [why.count(w) for w in sample_check.ONE_OBJECT_FAILURES]
     print(f"{arg}: one object {np.mean(one):.3f} ({min(one):.2f}-{max(one):.2f}), moves {np.mean(moves):.3f}, "
           f"failures {fails} ({time.perf_counter() - t0:.0f} s)", flush=True)

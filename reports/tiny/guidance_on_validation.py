@@ -49,9 +49,7 @@ for arg in sys.argv[2:] or ["3", "4", "5", "6", "7"]:
     g, _, above = head.partition("@")
     options = {NAMES[k]: CASTS.get(NAMES[k], float)(x) for k, _, x in (r.partition("=") for r in rest)}
     t0 = time.perf_counter()
-    one, moves = [], []
-    for j in range(SEED_SETS):
-        o, m = sample_check.check_prompts(generate([p.seed + j for p in prompts], float(g), float(above or 0), **options), prompts)
-        one.append(o.mean()), moves.append(m.mean())
+    one, moves = (a.mean(1) for a in sample_check.check_seed_sets(
+        lambda seeds: generate(seeds, float(g), float(above or 0), **options), prompts, SEED_SETS))
     print(f"guidance {arg}: one object {np.mean(one):.2f} ({min(one):.2f}-{max(one):.2f}), "
           f"moves {np.mean(moves):.2f} ({min(moves):.2f}-{max(moves):.2f}) ({time.perf_counter() - t0:.0f} s)", flush=True)

@@ -181,6 +181,19 @@ def moves_as_category(t: Track, category: str, height: int = 32) -> bool:
     raise ValueError(f"unknown category {category!r}")
 
 
+def check_seed_sets(generate, prompts, seed_sets: int, height: int = 32,
+                    reasons: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Both checks over ``seed_sets`` draws of ``prompts``: set ``j`` is ``generate(seeds)`` with each prompt's
+    pinned seed + ``j`` (videos ``(N, F, H, W, 3)`` uint8). Returns bool arrays ``(seed_sets, prompts)``
+    ``(one_object, moves_as_category)``, the shape :func:`share_interval` takes; ``reasons`` as in
+    :func:`check_prompts`, set after set."""
+    one, moves = [], []
+    for j in range(seed_sets):
+        o, m = check_prompts(generate([p.seed + j for p in prompts]), prompts, height=height, reasons=reasons)
+        one.append(o), moves.append(m)
+    return np.stack(one), np.stack(moves)
+
+
 def share_interval(passes, confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0) -> tuple[float, float]:
     """Bootstrap interval of a pass share over prompts: ``passes`` ``(seed_sets, prompts)`` bool or 0/1.
 
