@@ -389,3 +389,58 @@ def test_position_channels_append_x_and_y_after_the_latent_and_are_recorded_only
     assert PretrainRecipe(position_channels=2).config_hash() != PretrainRecipe().config_hash()
     with pytest.raises(ValueError, match="position_channels"):
         PretrainRecipe(position_channels=1)
+
+
+def _members(n: int = 2) -> list[TinyBackend]:
+    data = clips(4, seed=7)
+    models = [small(seed=10 + i) for i in range(n)]
+    for m in models:
+        m.latent.fit(data)  # one corpus, so one latent
+    return models
+
+
+def test_an_ensemble_averages_its_members_velocities_each_on_its_own_prompt_embedding(tmp_path):
+    a, b = _members()
+    ens = TinyBackend.from_members([a, b])
+    prompts = ["a red ball", ""]
+    lat, t = torch.randn(2, *a.latent_geometry.latent_shape(9, 16, 16)), torch.tensor([300.0, 700.0])
+    emb = ens.encode_prompt(prompts)
+    assert torch.equal(emb, torch.cat([a.encode_prompt(prompts), b.encode_prompt(prompts)], dim=1))
+    assert torch.equal(emb[1], ens.text_encoder.null.detach())  # the null prompt is every member's null vector
+    with torch.no_grad():
+        expected = (a.velocity(lat, t, a.encode_prompt(prompts)) + b.velocity(lat, t, b.encode_prompt(prompts))) / 2
+        assert torch.equal(ens.velocity(lat, t, emb), expected)
+        assert not torch.allclose(expected, a.velocity(lat, t, a.encode_prompt(prompts)))  # the members differ
+    names = [n for n, _ in ens.trainable_parameters()]
+    assert names == [f"denoiser.members.{i}.{n}" for i in range(2) for n, _ in a.denoiser.named_parameters()]
+    assert ens.config.to_dict()["members"] == 2 and "members" not in a.config.to_dict()
+    ens.save(tmp_path / "ens")
+    back = TinyBackend.load(tmp_path / "ens")
+    assert back.config == ens.config
+    with torch.no_grad():
+        assert torch.equal(back.velocity(lat, t, back.encode_prompt(prompts)), expected)
+    video = back.generate(["a red ball"], [0], steps=2, guidance=3.0)
+    assert video.shape == (1, 3, 9, 16, 16) and torch.equal(video, ens.generate(["a red ball"], [0], steps=2, guidance=3.0))
+
+
+def test_an_ensemble_refuses_members_it_cannot_average_and_pretraining_as_one_model():
+    a, b = _members()
+    with pytest.raises(BackendError, match="at least 2"):
+        TinyBackend.from_members([a])
+    wide = TinyBackend(dataclasses.replace(a.config, text_width=32))
+    wide.latent.load_state_dict(a.latent.state_dict())
+    with pytest.raises(BackendError, match="config differs"):
+        TinyBackend.from_members([a, wide])
+    other = small(seed=12)
+    other.latent.fit(clips(4, seed=8))
+    with pytest.raises(BackendError, match="fitted latent differs"):
+        TinyBackend.from_members([a, other])
+    ens = TinyBackend.from_members([a, b])
+    with pytest.raises(BackendError, match="is an ensemble"):
+        TinyBackend.from_members([ens, a])
+    with pytest.raises(BackendError, match="members=0"):
+        TinyBackend(dataclasses.replace(a.config, members=0))
+    with pytest.raises(ValueError, match="width 2 x"):
+        ens.velocity(torch.randn(1, *a.latent_geometry.latent_shape(9, 16, 16)), torch.tensor([500.0]), a.encode_prompt(["a red ball"]))
+    with pytest.raises(ValueError, match="from_members"):
+        pretrain(ens, (clips(2) * 127.5 + 127.5).to(torch.uint8), [["a red ball"]] * 2, TrainConfig(steps=1, batch_size=2), progress=False)

@@ -1,14 +1,17 @@
-"""Session 12's experiments: the validation shares of a sampler whose velocity is an average (not shipped).
+"""Sessions 12 and 13's experiments: the validation shares of a sampler whose velocity is an average (not shipped).
 
     python reports/tiny/pretrain_variant.py OUT steps=12000 position_channels=2 decoder=none   # 43 min
     python reports/tiny/averaged_velocity.py attach OUT OUT_DEC       # give it the shipped learned decoder
     python reports/tiny/averaged_velocity.py ensemble bench/backends/tiny/checkpoint OUT_DEC 5 6
+    python reports/tiny/averaged_velocity.py compose ENS OUT_A OUT_B   # then the report with --checkpoint ENS
     python reports/tiny/averaged_velocity.py mirror bench/backends/tiny/checkpoint 5 6 [orth]
 
 ``attach``: the decoder stage reads neither the denoiser nor its samples, so a denoiser-only run gets the
 shipped decoder's weights (its latent fit must agree with the shipped one to 1e-4; on another host the
 rendered corpus can differ in a few pixels, see reports/tiny/README.md, session 12).
-``ensemble A B G SETS``: the mean of two independently trained models' velocities, each with its own text
+``compose OUT A B ...``: the same kind of average as one :class:`TinyBackend` (``TinyConfig.members``, members of
+one shape), given the shipped decoder and saved, so ``python -m bench.backends.tiny.report --checkpoint OUT``
+measures it on the test prompts (session 13). ``ensemble A B G SETS``: the mean of two independently trained models' velocities, each with its own text
 encoder. ``mirror CKPT G SETS [orth]``: ``(v(z, p) + F^-1 v(F z, mirror(p))) / 2`` with ``F`` the horizontal
 flip acting on the linear latent (grid flipped, the 2x2 cells' columns swapped, projected on the kept PCA
 subspace: exact on data there, but not orthogonal in whitened units; ``orth`` takes its orthogonal polar
@@ -87,6 +90,14 @@ def main(cmd, *args):
         model.set_decoder(shipped.decoder)
         model.save(args[1])
         return print("saved", args[1])
+    if cmd == "compose":  # OUT A B ...: one TinyBackend ensemble of single runs, decoded by the shipped decoder
+        members = [TinyBackend.load(path) for path in args[1:]]
+        for m in members:
+            m.set_decoder(None)
+        model = TinyBackend.from_members(members)
+        model.set_decoder(TinyBackend.load("bench/backends/tiny/checkpoint").decoder)
+        model.save(args[0])
+        return print("saved", args[0])
     plain = lambda text: text  # noqa: E731
     if cmd == "ensemble":
         a, b = TinyBackend.load(args[0]), TinyBackend.load(args[1])

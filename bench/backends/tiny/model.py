@@ -11,6 +11,9 @@ prefixed ``denoiser.``); the text encoder is frozen after pretraining, as Wan's 
 
 A saved model is a directory with ``config.json`` (``{"backend": "tiny", "config": {...}}``) and
 ``model.safetensors`` (keys ``latent.*``, ``text.*``, ``denoiser.*`` and, with a learned decoder, ``decoder.*``).
+
+``TinyConfig.members > 1`` is an ensemble (:mod:`.ensemble`): that many text encoders and denoisers
+(keys ``text.members.<i>.*``, ``denoiser.members.<i>.*``) over one latent and one decoder, velocities averaged.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from curation.protocols import LatentGeometry
 from .decoder import LatentDecoder
 from .latent import LinearLatent
 from .denoiser import DenoiserConfig, FramesAsChannels
+from .ensemble import EnsembleDenoiser, EnsembleText
 from .text import TextEncoder, Tokenizer
 
 CONFIG_NAME = "config.json"
@@ -56,6 +60,7 @@ class TinyConfig:
     norm_num_groups: int = 16
     attention_head_dim: int = 32
     position_channels: int = 0  # 2: x/y coordinate channels into the denoiser (DenoiserConfig.position_channels)
+    members: int = 1  # > 1: an ensemble of this many text encoders + denoisers, velocities averaged (.ensemble)
     decoder_width: int = 0  # 0: decode by the linear latent alone; > 0: add a learned LatentDecoder this wide
     decoder_blocks: int = 3
     world_version: str | None = None
@@ -78,7 +83,7 @@ class TinyConfig:
         return LinearLatent(self.latent_channels).geometry
 
     def to_dict(self) -> dict:
-        return asdict_omitting_defaults(self, ("latent_normalisation", "position_channels", "decoder_width", "decoder_blocks"))  # older configs stay byte-identical
+        return asdict_omitting_defaults(self, ("latent_normalisation", "position_channels", "members", "decoder_width", "decoder_blocks"))  # older configs stay byte-identical
 
     @classmethod
     def from_dict(cls, d: dict) -> "TinyConfig":
@@ -97,15 +102,21 @@ class TinyBackend:
         if config.height != config.width:
             raise BackendError(f"tiny backend needs square frames; got {config.height}x{config.width}")
         config.geometry().latent_shape(config.frames, config.height, config.width)  # validates 4n+1
+        if not isinstance(config.members, int) or config.members < 1:
+            raise BackendError(f"TinyConfig.members={config.members!r}: give 1 (one model) or more (an ensemble).")
         self.config = config
         self.device = torch.device(device)
         self.tokenizer = Tokenizer(config.vocabulary, config.max_words)
         dcfg = config.denoiser()
-        self.text_encoder = TextEncoder(
-            len(self.tokenizer), config.max_words, config.text_width, config.text_layers, config.text_heads, dcfg.emb_dim
-        ).to(self.device)
+
+        def text_encoder() -> TextEncoder:
+            return TextEncoder(len(self.tokenizer), config.max_words, config.text_width, config.text_layers,
+                               config.text_heads, dcfg.emb_dim)
+
+        m = config.members  # built in this order (text, latent, denoiser), so a seeded init is what it always was
+        self.text_encoder = (text_encoder() if m == 1 else EnsembleText([text_encoder() for _ in range(m)])).to(self.device)
         self.latent = LinearLatent(config.latent_channels).to(self.device)
-        self.denoiser = FramesAsChannels(dcfg).to(self.device)
+        self.denoiser = (FramesAsChannels(dcfg) if m == 1 else EnsembleDenoiser([FramesAsChannels(dcfg) for _ in range(m)])).to(self.device)
         self.decoder: LatentDecoder | None = None
         if config.decoder_width > 0:
             self.set_decoder(LatentDecoder(dcfg.latent_channels, dcfg.latent_frames, config.decoder_width, config.decoder_blocks))
@@ -147,7 +158,8 @@ class TinyBackend:
         return self.tokenizer(texts).to(self.device)
 
     def encode_prompt(self, texts: list[str]) -> torch.Tensor:
-        """Prompts -> ``(B, D)`` float32 (``D = 4 * block_out_channels[0]``); ``""`` is the null prompt."""
+        """Prompts -> ``(B, D)`` float32 (``D = 4 * block_out_channels[0]``, times ``members`` for an ensemble);
+        ``""`` is the null prompt."""
         with torch.no_grad():
             return self.text_encoder(self.tokenize(texts))
 
@@ -156,7 +168,8 @@ class TinyBackend:
         return self.denoiser(latents_t, t.to(self.device), emb)
 
     def trainable_parameters(self) -> Iterable[tuple[str, torch.nn.Parameter]]:
-        """The denoiser's parameters, ``("denoiser.unet....", p)`` in ``named_parameters()`` order."""
+        """The denoiser's parameters, ``("denoiser.unet....", p)`` in ``named_parameters()`` order (an ensemble's:
+        ``"denoiser.members.0.unet...."``, then member 1's, ...)."""
         return [(f"denoiser.{n}", p) for n, p in self.denoiser.named_parameters()]
 
     def set_decoder(self, decoder: LatentDecoder | None) -> None:
@@ -171,6 +184,37 @@ class TinyBackend:
             width, blocks = 0, TinyConfig.decoder_blocks
         self.decoder = decoder
         self.config = dataclasses.replace(self.config, decoder_width=width, decoder_blocks=blocks)
+
+    # ----- ensembles ---------------------------------------------------------------------------
+    @classmethod
+    def from_members(cls, members: list["TinyBackend"]) -> "TinyBackend":
+        """An ensemble (:mod:`.ensemble`) of single models trained apart on one latent, decoded by the linear latent.
+
+        Raises:
+            BackendError: fewer than two models, a model that is itself an ensemble or has a learned decoder,
+                or models whose configs or fitted latents differ.
+        """
+        import dataclasses
+
+        if len(members) < 2:
+            raise BackendError(f"an ensemble needs at least 2 models, got {len(members)}.")
+        first = members[0]
+        for i, m in enumerate(members):
+            if m.config.members != 1 or m.decoder is not None:
+                raise BackendError(f"ensemble member {i} is an ensemble or has a learned decoder; give single "
+                                   "denoiser-stage models (train the decoder stage on the ensemble afterwards).")
+            if dataclasses.replace(m.config, extra={}) != dataclasses.replace(first.config, extra={}):
+                raise BackendError(f"ensemble member {i}'s config differs from member 0's; members must share one shape.")
+            if any(not torch.equal(a, b) for a, b in zip(m.latent.state_dict().values(), first.latent.state_dict().values())):
+                raise BackendError(f"ensemble member {i}'s fitted latent differs from member 0's; members must be "
+                                   "trained on the same corpus (same recipe apart from the seed, on one host).")
+        model = cls(dataclasses.replace(first.config, members=len(members)), device=str(first.device))
+        model.latent.load_state_dict(first.latent.state_dict())
+        for target, m in zip(model.text_encoder.members, members):
+            target.load_state_dict(m.text_encoder.state_dict())
+        for target, m in zip(model.denoiser.members, members):
+            target.load_state_dict(m.denoiser.state_dict())
+        return model
 
     # ----- generation --------------------------------------------------------------------------
     def generate(

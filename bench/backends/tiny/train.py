@@ -135,6 +135,11 @@ def pretrain(
     Returns:
         The training loss of every step run.
     """
+    if model.config.members != 1:
+        raise ValueError(
+            f"pretrain trains one model, and this one is an ensemble of {model.config.members}; pretrain each member "
+            "as its own model (another train.seed) and join them with TinyBackend.from_members."
+        )
     torch.set_num_threads(cfg.threads)
     n = clips_u8.shape[0]
     assert len(captions) == n
