@@ -11,12 +11,12 @@ shipped decoder's weights (its latent fit must agree with the shipped one to 1e-
 rendered corpus can differ in a few pixels, see reports/tiny/README.md, session 12).
 ``compose OUT A B ...``: the same kind of average as one :class:`TinyBackend` (``TinyConfig.members``, members of
 one shape), given the shipped decoder and saved, so ``python -m bench.backends.tiny.report --checkpoint OUT``
-measures it on the test prompts (session 13). ``ensemble A B G SETS``: the mean of two independently trained models' velocities, each with its own text
+measures it on the test prompts (session 13). ``ensemble A B G SETS [test]``: the mean of two independently trained models' velocities, each with its own text
 encoder. ``mirror CKPT G SETS [orth]``: ``(v(z, p) + F^-1 v(F z, mirror(p))) / 2`` with ``F`` the horizontal
 flip acting on the linear latent (grid flipped, the 2x2 cells' columns swapped, projected on the kept PCA
 subspace: exact on data there, but not orthogonal in whitened units; ``orth`` takes its orthogonal polar
 factor instead) and ``mirror(p)`` the prompt with left and right swapped. Guidance, Heun, learned decoder,
-validation prompts, SETS seed sets, 2 threads.
+validation prompts (``test``: the 50 test prompts, the report's seeds), SETS seed sets, 2 threads.
 """
 import re
 import sys
@@ -29,7 +29,7 @@ from bench.backends.tiny import sample_check
 from bench.backends.tiny.model import TinyBackend
 from bench.backends.tiny.report import _to_uint8
 from bench.backends.tiny.sampler import sample
-from bench.world import validation_prompts
+from bench.world import load_test_prompts, validation_prompts
 
 
 class Averaged:
@@ -72,8 +72,8 @@ def mirror_member(model, orthogonal=False):
     return swap, model.encode_prompt, velocity
 
 
-def shares(model, guidance, sets):
-    prompts, t0 = validation_prompts(), time.time()
+def shares(model, guidance, sets, test=False):
+    prompts, t0 = load_test_prompts() if test else validation_prompts(), time.time()
     texts = [p.caption for p in prompts]
     one, moves = (a.mean(1) for a in sample_check.check_seed_sets(
         lambda seeds: _to_uint8(sample(model, texts, seeds, guidance=guidance)), prompts, sets))
@@ -108,7 +108,7 @@ def main(cmd, *args):
         rest = args[1:3]
     else:
         raise SystemExit(__doc__)
-    print(cmd, " ".join(args), shares(model, float(rest[0]), int(rest[1])), flush=True)
+    print(cmd, " ".join(args), shares(model, float(rest[0]), int(rest[1]), test="test" in rest[2:]), flush=True)
 
 
 if __name__ == "__main__":
