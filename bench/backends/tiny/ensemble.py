@@ -20,14 +20,18 @@ import torch
 from torch import nn
 
 
+def _members(modules: list[nn.Module], what: str) -> nn.ModuleList:
+    if len(modules) < 2:
+        raise ValueError(f"an ensemble needs at least 2 {what}, got {len(modules)}.")
+    return nn.ModuleList(modules)
+
+
 class EnsembleText(nn.Module):
     """``M`` text encoders: token ids ``(B, L)`` -> their embeddings side by side, ``(B, M * D)``."""
 
     def __init__(self, encoders: list[nn.Module]) -> None:
         super().__init__()
-        if len(encoders) < 2:
-            raise ValueError(f"an ensemble needs at least 2 text encoders, got {len(encoders)}.")
-        self.members = nn.ModuleList(encoders)
+        self.members = _members(encoders, "text encoders")
 
     @property
     def null(self) -> torch.Tensor:
@@ -43,9 +47,7 @@ class EnsembleDenoiser(nn.Module):
 
     def __init__(self, denoisers: list[nn.Module]) -> None:
         super().__init__()
-        if len(denoisers) < 2:
-            raise ValueError(f"an ensemble needs at least 2 denoisers, got {len(denoisers)}.")
-        self.members = nn.ModuleList(denoisers)
+        self.members = _members(denoisers, "denoisers")
         self.cfg = denoisers[0].cfg
 
     def forward(self, latents: torch.Tensor, t: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
