@@ -401,7 +401,9 @@ def _members(n: int = 2) -> list[TinyBackend]:
 
 def test_an_ensemble_averages_its_members_velocities_each_on_its_own_prompt_embedding(tmp_path):
     a, b = _members()
+    state = torch.random.get_rng_state()
     ens = TinyBackend.from_members([a, b])
+    assert torch.equal(torch.random.get_rng_state(), state)  # joining models draws nothing from the caller's RNG
     prompts = ["a red ball", ""]
     lat, t = torch.randn(2, *a.latent_geometry.latent_shape(9, 16, 16)), torch.tensor([300.0, 700.0])
     emb = ens.encode_prompt(prompts)

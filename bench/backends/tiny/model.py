@@ -208,7 +208,8 @@ class TinyBackend:
             if any(not torch.equal(a, b) for a, b in zip(m.latent.state_dict().values(), first.latent.state_dict().values())):
                 raise BackendError(f"ensemble member {i}'s fitted latent differs from member 0's; members must be "
                                    "trained on the same corpus (same recipe apart from the seed, on one host).")
-        model = cls(dataclasses.replace(first.config, members=len(members)), device=str(first.device))
+        with torch.random.fork_rng():  # its initial weights are overwritten below: leave the caller's RNG alone
+            model = cls(dataclasses.replace(first.config, members=len(members)), device=str(first.device))
         model.latent.load_state_dict(first.latent.state_dict())
         for target, m in zip(model.text_encoder.members, members):
             target.load_state_dict(m.text_encoder.state_dict())
