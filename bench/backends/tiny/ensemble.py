@@ -9,9 +9,10 @@ of the members' velocities. So the sampler, classifier-free guidance (the null p
 vector), the report and attribution see one model with one ``encode_prompt`` and one ``velocity``;
 attribution's parameters are all members' denoisers.
 
-Measured (``reports/tiny/README.md``, session 13): two 10,000-step members average to a validation
-one-object share of 0.82 against 0.79 for the shipped single model, but 0.74 against 0.78 on the test
-prompts, so the shipped checkpoint stays a single model.
+Measured (``reports/tiny/README.md``, session 13): two members trained at once (bf16, one thread each,
+11,000 steps at the shipped learning rate) average to one object 0.83 / moves 0.62 on the test prompts,
+against 0.78 / 0.61 for the shipped single model; at learning rate 1e-3 a pair reached only 0.74. The shipped
+checkpoint is still the single model: the pretraining recipe does not train ensembles yet.
 """
 
 from __future__ import annotations
