@@ -25,6 +25,7 @@ import time
 import numpy as np
 import torch
 
+from bench.backends.registry import embedded_checkpoint
 from bench.backends.tiny import sample_check
 from bench.backends.tiny.model import TinyBackend
 from bench.backends.tiny.report import _to_uint8
@@ -83,7 +84,7 @@ def shares(model, guidance, sets, test=False):
 def main(cmd, *args):
     torch.set_num_threads(2)
     if cmd == "attach":
-        model, shipped = TinyBackend.load(args[0]), TinyBackend.load("bench/backends/tiny/checkpoint")
+        model, shipped = TinyBackend.load(args[0]), TinyBackend.load(embedded_checkpoint())
         for k, v in shipped.state_dict().items():
             if k.startswith("latent.") and not torch.allclose(v, model.state_dict()[k], atol=1e-4):
                 raise SystemExit(f"{k} differs from the shipped latent: the shipped decoder does not fit this run")
@@ -95,7 +96,7 @@ def main(cmd, *args):
         for m in members:
             m.set_decoder(None)
         model = TinyBackend.from_members(members)
-        model.set_decoder(TinyBackend.load("bench/backends/tiny/checkpoint").decoder)
+        model.set_decoder(TinyBackend.load(embedded_checkpoint()).decoder)
         model.save(args[0])
         return print("saved", args[0])
     plain = lambda text: text  # noqa: E731

@@ -18,6 +18,7 @@ A saved model is a directory with ``config.json`` (``{"backend": "tiny", "config
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,8 +176,6 @@ class TinyBackend:
     def set_decoder(self, decoder: LatentDecoder | None) -> None:
         """Decode through ``decoder`` from now on (``None``: the linear latent alone); the config follows, so
         :meth:`save` records it."""
-        import dataclasses
-
         if decoder is not None:
             decoder = decoder.to(self.device).eval().requires_grad_(False)
             width, blocks = decoder.conv_in.out_channels, len(decoder.blocks)
@@ -194,8 +193,6 @@ class TinyBackend:
             BackendError: fewer than two models, a model that is itself an ensemble or has a learned decoder,
                 or models whose configs or fitted latents differ.
         """
-        import dataclasses
-
         if len(members) < 2:
             raise BackendError(f"an ensemble needs at least 2 models, got {len(members)}.")
         first = members[0]
