@@ -38,3 +38,5 @@ def test_pretrain_rejects_bad_settings(tmp_path, capsys):
     assert "--steps 0 must be >= 1" in capsys.readouterr().err
     assert main(["pretrain", "--decoder-steps", "-1", "--cache", str(tmp_path)]) == 2
     assert "--decoder-steps -1 must be >= 0 (0: no learned decoder)" in capsys.readouterr().err
+    assert main(["pretrain", "--members", "0", "--cache", str(tmp_path)]) == 2
+    assert "--members 0 must be >= 1" in capsys.readouterr().err

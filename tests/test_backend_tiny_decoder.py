@@ -165,6 +165,39 @@ def test_the_decoder_stage_on_a_finished_run_gives_the_full_runs_weights(tmp_pat
         add_decoder(added, dec, tmp_path / "again", progress=False)
 
 
+def test_an_ensemble_recipe_trains_its_members_apart_joins_them_and_resumes(tmp_path):
+    """members=2: member 0 is the single model of the recipe, member 1 another seed; the ensemble holds both
+    bit for bit, gets the decoder stage, and a rerun reuses finished members."""
+    train = TrainConfig(steps=2, batch_size=2, warmup=1, threads=2, save_every=2)
+    dec = DecoderTrainConfig(width=16, blocks=1, steps=2, batch_size=2, threads=1)
+    recipe = PretrainRecipe(train=train, corpus_size=4, decoder=dec, members=2)
+    assert recipe.member_recipe(0).config_hash() == PretrainRecipe(train=train, corpus_size=4).config_hash()
+    assert recipe.member_recipe(1).train.seed not in (0, 1) and recipe.member_recipe(1).decoder is None
+    assert "members" not in PretrainRecipe().to_dict() and recipe.to_dict()["members"] == 2
+    assert recipe.config_hash() != dataclasses.replace(recipe, members=3).config_hash()
+
+    out = run_pretraining(recipe, tmp_path / "ens", progress=False)  # two spawned processes, one thread each
+    single = run_pretraining(dataclasses.replace(recipe.member_recipe(0), train=dataclasses.replace(train, threads=1)),
+                             tmp_path / "single", progress=False)
+    ens, one = TinyBackend.load(out), TinyBackend.load(single)
+    assert ens.config.members == 2 and ens.decoder is not None and is_complete(out)
+    e, o = ens.state_dict(), one.state_dict()
+    assert all(torch.equal(e[f"denoiser.members.0.{k[len('denoiser.'):]}"], o[k]) for k in o if k.startswith("denoiser."))
+    assert not torch.equal(e["denoiser.members.0.unet.conv_in.weight"], e["denoiser.members.1.unet.conv_in.weight"])
+    meta = json.loads((out / RECIPE_NAME).read_text())
+    assert [m["seed"] for m in meta["members"]] == [0, recipe.member_recipe(1).train.seed]
+    assert [m["threads"] for m in meta["members"]] == [1, 1] and meta["decoder"]["steps_done"] == 2
+
+    member_1 = out / "members" / "member-1" / "model.safetensors"
+    stamp = member_1.stat().st_mtime_ns
+    (out / "members" / "member-0" / RECIPE_NAME).unlink()  # as a run killed inside member 0 leaves it
+    again = run_pretraining(recipe, out, progress=False)
+    assert member_1.stat().st_mtime_ns == stamp  # member 1 was reused, not retrained
+    assert json.loads((again / RECIPE_NAME).read_text())["weights_sha256"] == meta["weights_sha256"]
+    with pytest.raises(ValueError, match="members=0"):
+        PretrainRecipe(members=0)
+
+
 def test_specks_are_seeded_small_and_recorded_only_when_used():
     from bench.backends.tiny.decoder import paint_specks
 

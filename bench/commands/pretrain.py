@@ -5,7 +5,10 @@ With default arguments it reproduces the recipe of the committed checkpoint
 ``<cache>/tiny-<hash>/`` (``--cache``, default ``$MOTIVE_BENCH_CACHE`` or ``~/.cache/motive-bench``) and a
 second call with the same recipe returns the cached model at once (``--force`` retrains).
 ``--out DIR`` also copies the model there. The committed recipe has two stages, the denoiser (``--steps``)
-and the learned decoder (``--decoder-steps``; 0 leaves it out, so the model decodes linearly).
+and the learned decoder (``--decoder-steps``; 0 leaves it out, so the model decodes linearly). With
+``--members N`` (N > 1) the denoiser stage trains N models apart, in parallel processes that share
+``--threads``, and joins them into an ensemble that averages their velocities; each member's run is kept
+under ``<cache>/tiny-<hash>/members/`` and reused if the command is run again.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=None, help="clips per step (default: the committed recipe's)")
     parser.add_argument("--seed", type=int, default=0, help="base seed of every draw (default 0)")
     parser.add_argument("--corpus-size", type=int, default=None, help="corpus clips (default: the committed recipe's)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--members", type=int, default=None,
+                        help="denoisers in the ensemble, trained apart in parallel (default: the committed recipe's; 1: one model)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="torch CPU threads in all (default 2; an ensemble splits them among its members)")
     parser.add_argument("--cache", default=None, help="cache directory (default $MOTIVE_BENCH_CACHE or ~/.cache/motive-bench)")
     parser.add_argument("--out", default=None, help="also copy the pretrained model to this directory")
     parser.add_argument("--force", action="store_true", help="retrain even if the cache has this recipe")
@@ -62,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
     recipe = PretrainRecipe.from_dict({**base, "train": train, "decoder": decoder})
     if args.corpus_size is not None:
         recipe = dataclasses.replace(recipe, corpus_size=args.corpus_size)
+    if args.members is not None:
+        if args.members < 1:
+            raise ConfigError(f"--members {args.members} must be >= 1 (1: one model; 2 or more: an ensemble).")
+        recipe = dataclasses.replace(recipe, members=args.members)
     if recipe.corpus_size < 1:
         raise ConfigError(f"--corpus-size {recipe.corpus_size} must be >= 1.")
     same = recipe.config_hash() == committed["config_hash"]

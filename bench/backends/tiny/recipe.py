@@ -11,6 +11,12 @@ has one, the learned decoder (:func:`~.decoder.train_decoder`). The decoder stag
 the fitted latent and its own seed, so :func:`add_decoder` can run it on a finished denoiser-only
 run and give the weights the full run gives.
 
+A recipe with ``members = M > 1`` is an ensemble (:mod:`.ensemble`): its denoiser stage is M single runs,
+member ``i`` by :meth:`PretrainRecipe.member_recipe` (another train seed; member 0 is the recipe's own
+single model), trained in parallel processes that share ``train.threads`` and kept under
+``members/member-i/``; they are joined by :meth:`~.model.TinyBackend.from_members`, and the decoder stage
+runs on the ensemble as on one model (it reads no denoiser, so it gives the decoder the single recipe gets).
+
 The corpus is the world's default training corpus, all labels. Each clip trains with two caption
 variants: its caption, and its caption plus the category's physical-cue clause that test prompts add
 (``bench.world.captions.CUES``); without the second, the test prompts' cue words would reach the text
@@ -29,6 +35,7 @@ from pathlib import Path
 import torch
 
 from bench.manifest import asdict_omitting_defaults, sha256_file, sha256_json
+from curation.seeds import derive_seed
 
 from .decoder import DecoderTrainConfig, fresh_decoder, train_decoder
 from .model import TinyBackend, TinyConfig
@@ -55,9 +62,10 @@ class PretrainRecipe:
     latent_normalisation: str = "channel"  # "channel" (whitened) or "global" (one scale): LinearLatent.fit
     position_channels: int = 0  # 2: coordinate channels into the denoiser (DenoiserConfig.position_channels)
     decoder: DecoderTrainConfig | None = None  # the learned-decoder stage; None: decode by the linear latent alone
+    members: int = 1  # > 1: an ensemble of that many denoisers trained apart (member_recipe), velocities averaged
 
     def to_dict(self) -> dict:
-        d = asdict_omitting_defaults(self, ("latent_normalisation", "position_channels", "decoder"))  # older recipes keep their hash
+        d = asdict_omitting_defaults(self, ("latent_normalisation", "position_channels", "decoder", "members"))  # older recipes keep their hash
         d.pop("train")
         d["train"] = self.train.to_dict()
         if self.decoder is not None:
@@ -74,6 +82,17 @@ class PretrainRecipe:
                 f"latent_normalisation={self.latent_normalisation!r}: choose one of {', '.join(NORMALISATIONS)}."
             )
         DenoiserConfig(position_channels=self.position_channels)  # raises on a bad value, also before rendering
+        if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
+            raise ValueError(f"members={self.members!r}: give a whole number >= 1 (1: one model; 2 or more: an ensemble).")
+
+    def member_recipe(self, i: int) -> "PretrainRecipe":
+        """The recipe of ensemble member ``i``: this one as a single denoiser-stage model, its train seed the
+        recipe's own for member 0 and ``derive_seed(seed, "ensemble member", i)`` for the others (member 0 of
+        an ensemble is the single model of the same recipe)."""
+        if not 0 <= i < self.members:
+            raise ValueError(f"member {i}: this recipe has members 0..{self.members - 1}.")
+        seed = self.train.seed if i == 0 else derive_seed(self.train.seed, "ensemble member", i)
+        return dataclasses.replace(self, members=1, decoder=None, train=dataclasses.replace(self.train, seed=seed))
 
     @classmethod
     def from_dict(cls, d: dict) -> "PretrainRecipe":
@@ -152,6 +171,8 @@ def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True
     one under ``out_dir/snapshots/step-NNNNNN/`` (denoiser stage only; constant learning rate only).
     """
     out_dir = Path(out_dir)
+    if recipe.members > 1:
+        return _run_ensemble(recipe, out_dir, progress, snapshots)
     clips, captions, config = load_corpus(recipe, progress=progress)
     model = fresh_model(config, recipe.train.seed)
     explained = model.latent.fit(clips, normalisation=config.latent_normalisation)  # the linear latent: PCA of the corpus' packed 4-frame 2x2 cells
@@ -179,6 +200,66 @@ def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True
     if recipe.decoder is not None:
         _decoder_stage(model, clips, recipe.decoder, out_dir, record, progress)
     return out_dir
+
+
+def _run_ensemble(recipe: PretrainRecipe, out_dir: Path, progress: bool, snapshots: bool) -> Path:
+    """:func:`run_pretraining` of an ensemble: train each :meth:`~PretrainRecipe.member_recipe` into
+    ``out_dir/members/member-i/`` (in parallel processes, ``train.threads`` split among them), join them
+    with :meth:`TinyBackend.from_members`, write the ensemble, then run the decoder stage on it.
+
+    A member directory that already holds the finished run of that member's recipe is reused, so a killed
+    run resumes where it stopped and a failed member loses none of the others.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    started = time.time()
+    workers = max(1, min(recipe.members, recipe.train.threads))
+    threads = max(1, recipe.train.threads // workers)
+    jobs = {i: dataclasses.replace(r, train=dataclasses.replace(r.train, threads=threads))
+            for i in range(recipe.members) for r in [recipe.member_recipe(i)]}
+    directories = {i: out_dir / "members" / f"member-{i}" for i in jobs}
+    todo = [i for i in jobs if not _holds(directories[i], jobs[i])]
+    if workers == 1 or len(todo) <= 1:
+        for i in todo:
+            run_pretraining(jobs[i], directories[i], progress=progress, snapshots=snapshots)
+    else:  # spawn: a fresh interpreter per member, so each sets its own torch thread count
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(run_pretraining, jobs[i], directories[i], progress and i == todo[0], snapshots)
+                       for i in todo]
+            for future in futures:
+                future.result()  # re-raises a member's error; the finished members stay on disk
+    members = [TinyBackend.load(directories[i]) for i in jobs]
+    metas = [json.loads((directories[i] / RECIPE_NAME).read_text()) for i in jobs]
+    model = TinyBackend.from_members(members)
+    seconds = time.time() - started
+    meta = {
+        "recipe": recipe.to_dict(),
+        "config_hash": recipe.config_hash(),
+        "world_version": model.config.world_version,
+        "steps_done": recipe.train.steps,
+        "latent_explained_variance": metas[0]["latent_explained_variance"],
+        "wall_seconds": round(seconds, 1),  # this call's denoiser stage, all members (0 for members it reused)
+        "seconds_per_step": round(seconds / recipe.train.steps, 3),
+        "final_train_loss_mean_last_100": sum(m["final_train_loss_mean_last_100"] for m in metas) / len(metas),
+        "members": [
+            {key: m[key] for key in ("config_hash", "weights_sha256", "wall_seconds", "seconds_per_step",
+                                     "final_train_loss_mean_last_100", "train_loss_every_50")}
+            | {"seed": jobs[i].train.seed, "threads": threads}
+            for i, m in zip(jobs, metas)
+        ],
+        "command": f"motive-bench pretrain --steps {recipe.train.steps} --seed {recipe.train.seed}",
+    }
+    record = _write(model, out_dir, meta)
+    if recipe.decoder is not None:
+        clips, _, _ = load_corpus(recipe, progress=progress)
+        _decoder_stage(model, clips, recipe.decoder, out_dir, record, progress)
+    return out_dir
+
+
+def _holds(directory: Path, recipe: PretrainRecipe) -> bool:
+    """Whether ``directory`` holds the finished run of ``recipe`` (by config hash)."""
+    return is_complete(directory) and json.loads((directory / RECIPE_NAME).read_text()).get("config_hash") == recipe.config_hash()
 
 
 def add_decoder(checkpoint: Path, decoder: DecoderTrainConfig, out_dir: Path, progress: bool = True) -> Path:
