@@ -198,6 +198,19 @@ def test_an_ensemble_recipe_trains_its_members_apart_joins_them_and_resumes(tmp_
         PretrainRecipe(members=0)
 
 
+def test_forcing_an_ensemble_retrains_its_members(tmp_path):
+    from bench.backends.tiny.recipe import cached_pretraining
+
+    train = TrainConfig(steps=1, batch_size=2, warmup=1, threads=1, save_every=1)  # one thread: members in turn, in-process
+    recipe = PretrainRecipe(train=train, corpus_size=4, members=2)
+    directory, cached = cached_pretraining(recipe, tmp_path, progress=False)
+    member = directory / "members" / "member-1" / "model.safetensors"
+    stamp = member.stat().st_mtime_ns
+    assert not cached and cached_pretraining(recipe, tmp_path, progress=False) == (directory, True)
+    again, cached = cached_pretraining(recipe, tmp_path, force=True, progress=False)
+    assert again == directory and not cached and member.stat().st_mtime_ns != stamp
+
+
 def test_specks_are_seeded_small_and_recorded_only_when_used():
     from bench.backends.tiny.decoder import paint_specks
 

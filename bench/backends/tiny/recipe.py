@@ -330,8 +330,15 @@ def _write(model: TinyBackend, out_dir: Path, meta: dict) -> dict:
 
 
 def cached_pretraining(recipe: PretrainRecipe, cache_dir: Path | None = None, force: bool = False, progress: bool = True) -> tuple[Path, bool]:
-    """The cached model for ``recipe`` (training it first if absent or ``force``): ``(directory, was_cached)``."""
+    """The cached model for ``recipe`` (training it first if absent or ``force``): ``(directory, was_cached)``.
+
+    ``force`` retrains all of it, an ensemble's finished members too (without it a rerun reuses them).
+    """
+    import shutil
+
     directory = Path(cache_dir or default_cache_dir()) / f"tiny-{recipe.config_hash()}"
     if is_complete(directory) and not force:
         return directory, True
+    if force:
+        shutil.rmtree(directory / "members", ignore_errors=True)
     return run_pretraining(recipe, directory, progress=progress), False
