@@ -1,18 +1,18 @@
-"""An ensemble of independently pretrained tiny models: their velocities averaged (an option, not shipped).
+"""An ensemble of independently pretrained tiny models: their velocities averaged (the shipped checkpoint is one).
 
 ``TinyConfig.members = M > 1`` makes :class:`~.model.TinyBackend` hold ``M`` text encoders and ``M``
 denoisers over one shared linear latent (and one learned decoder); :meth:`~.model.TinyBackend.from_members`
-builds one from single models trained apart on the same corpus (``reports/tiny/pretrain_variant.py`` with
-another ``train.seed``). Each member reads its own prompt embedding: the text encoders' outputs lie side by
+builds one from single models trained apart on the same corpus (``PretrainRecipe.members`` trains and joins
+them: :mod:`.recipe`). Each member reads its own prompt embedding: the text encoders' outputs lie side by
 side, ``(B, M * D)``, and the ensemble denoiser gives member ``i`` the ``i``-th slice, then returns the mean
 of the members' velocities. So the sampler, classifier-free guidance (the null prompt is every member's null
 vector), the report and attribution see one model with one ``encode_prompt`` and one ``velocity``;
 attribution's parameters are all members' denoisers.
 
-Measured (``reports/tiny/README.md``, session 13): two members trained at once (bf16, one thread each,
-11,000 steps at the shipped learning rate) average to one object 0.83 / moves 0.62 on the test prompts,
-against 0.78 / 0.61 for the shipped single model; at learning rate 1e-3 a pair reached only 0.74. The shipped
-checkpoint is still the single model: the pretraining recipe does not train ensembles yet.
+Measured (``reports/tiny/README.md``, sessions 13-14): two members trained at once (bf16, one thread each,
+11,000 steps at learning rate 5e-4) average to one object 0.83 / moves 0.62 on the test prompts, against
+0.78 / 0.61 for the single fp32 model of 12,000 steps shipped before; at learning rate 1e-3 a pair reached
+only 0.74. That pair is the committed checkpoint (``members: 2`` in its recipe).
 """
 
 from __future__ import annotations
