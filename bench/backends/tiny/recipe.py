@@ -181,15 +181,9 @@ def run_pretraining(recipe: PretrainRecipe, out_dir: Path, progress: bool = True
 
     def save(m: TinyBackend, step: int, losses: list[float]) -> None:
         meta = {
-            "recipe": recipe.to_dict(),
-            "config_hash": recipe.config_hash(),
-            "world_version": config.world_version,
-            "steps_done": step,
-            "latent_explained_variance": round(explained, 5),
-            "wall_seconds": round(time.time() - started, 1),
-            "seconds_per_step": round((time.time() - started) / max(1, len(losses)), 3),
+            **_denoiser_meta(recipe, config.world_version, step, explained, time.time() - started, len(losses)),
             **_loss_summary(losses, "final_train_loss_mean_last_100", "train_loss_every_50"),
-            "command": f"motive-bench pretrain --steps {recipe.train.steps} --seed {recipe.train.seed}",
+            "command": _command(recipe),
         }
         record.update(_write(m, out_dir, meta))
         if snapshots and recipe.train.min_lr_ratio == 1.0:
@@ -233,14 +227,9 @@ def _run_ensemble(recipe: PretrainRecipe, out_dir: Path, progress: bool, snapsho
     metas = [json.loads((directories[i] / RECIPE_NAME).read_text()) for i in jobs]
     model = TinyBackend.from_members(members)
     seconds = time.time() - started
-    meta = {
-        "recipe": recipe.to_dict(),
-        "config_hash": recipe.config_hash(),
-        "world_version": model.config.world_version,
-        "steps_done": recipe.train.steps,
-        "latent_explained_variance": metas[0]["latent_explained_variance"],
-        "wall_seconds": round(seconds, 1),  # this call's denoiser stage, all members (0 for members it reused)
-        "seconds_per_step": round(seconds / recipe.train.steps, 3),
+    meta = {  # wall_seconds: this call's denoiser stage, all members (none for members it reused)
+        **_denoiser_meta(recipe, model.config.world_version, recipe.train.steps, metas[0]["latent_explained_variance"],
+                         seconds, recipe.train.steps),
         "final_train_loss_mean_last_100": sum(m["final_train_loss_mean_last_100"] for m in metas) / len(metas),
         "members": [
             {key: m[key] for key in ("config_hash", "weights_sha256", "wall_seconds", "seconds_per_step",
@@ -248,13 +237,31 @@ def _run_ensemble(recipe: PretrainRecipe, out_dir: Path, progress: bool, snapsho
             | {"seed": jobs[i].train.seed, "threads": threads}
             for i, m in zip(jobs, metas)
         ],
-        "command": f"motive-bench pretrain --steps {recipe.train.steps} --seed {recipe.train.seed}",
+        "command": _command(recipe),
     }
     record = _write(model, out_dir, meta)
     if recipe.decoder is not None:
         clips, _, _ = load_corpus(recipe, progress=progress)
         _decoder_stage(model, clips, recipe.decoder, out_dir, record, progress)
     return out_dir
+
+
+def _denoiser_meta(recipe: PretrainRecipe, world_version: str, step: int, explained: float, seconds: float,
+                   steps_run: int) -> dict:
+    """The head of a denoiser stage's ``recipe.json``, the same for one model and an ensemble."""
+    return {
+        "recipe": recipe.to_dict(),
+        "config_hash": recipe.config_hash(),
+        "world_version": world_version,
+        "steps_done": step,
+        "latent_explained_variance": round(explained, 5),
+        "wall_seconds": round(seconds, 1),
+        "seconds_per_step": round(seconds / max(1, steps_run), 3),
+    }
+
+
+def _command(recipe: PretrainRecipe) -> str:
+    return f"motive-bench pretrain --steps {recipe.train.steps} --seed {recipe.train.seed}"
 
 
 def _holds(directory: Path, recipe: PretrainRecipe) -> bool:
